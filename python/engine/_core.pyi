@@ -1,0 +1,282 @@
+"""Type stubs for the Rust extension `engine._core` (checked by mypy.stubtest in CI).
+
+Units: prices are integer ticks, sizes integer lots (see `Grid`). Sides are 0 (bid) and
+1 (ask). A "message" is one exchange message; it becomes one or more event rows.
+"""
+
+from collections.abc import Sequence
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+# --- event record -------------------------------------------------------------------
+EVENT_DTYPE: Final[np.dtype[np.void]]
+"""ts_event, ts_recv, seq_first, seq_last, seq_prev, price, qty: int64; order_id: uint64;
+kind, side, flags: uint8; _pad: 5 bytes. 72 bytes per row."""
+TOP_DTYPE: Final[np.dtype[np.void]]
+"""seq, bid_price, bid_qty, ask_price, ask_qty: int64 (qty 0 = that side empty)."""
+
+KIND_SNAPSHOT: Final[int]
+KIND_DIFF: Final[int]
+KIND_TRADE: Final[int]
+KIND_TICKER: Final[int]
+KIND_L3_ADD: Final[int]
+KIND_L3_MODIFY: Final[int]
+KIND_L3_CANCEL: Final[int]
+KIND_L3_EXECUTE: Final[int]
+FLAG_BEGIN: Final[int]
+FLAG_END: Final[int]
+FLAG_EMPTY: Final[int]
+SIDE_BID: Final[int]
+SIDE_ASK: Final[int]
+
+# --- errors -------------------------------------------------------------------------
+class FixedPointError(ValueError):
+    """A decimal that is not a whole number of steps, negative where not allowed,
+    malformed, or overflowing 64 bits. The message names the value, the step and the rule."""
+
+class BookError(ValueError):
+    """An operation the book refused; the book is unchanged."""
+
+class SequenceGapError(BookError):
+    """A diff broke the sequence chain; the book is now stale until the next snapshot."""
+
+# --- fixed point --------------------------------------------------------------------
+def to_units(value: str, step: str, allow_negative: bool = False) -> int:
+    """Exact conversion of a decimal string to a whole number of `step`s."""
+
+def from_units(units: int, step: str) -> str:
+    """Formats `units` × `step` with the step's decimal places."""
+
+class Grid:
+    """An instrument's tick and lot sizes."""
+
+    def __init__(self, tick_size: str, lot_size: str) -> None: ...
+    @property
+    def tick_size(self) -> str: ...
+    @property
+    def lot_size(self) -> str: ...
+    def price_to_ticks(self, price: str) -> int: ...
+    def qty_to_lots(self, qty: str) -> int: ...
+    def ticks_to_price(self, ticks: int) -> str: ...
+    def lots_to_qty(self, lots: int) -> str: ...
+
+# --- event building -----------------------------------------------------------------
+class EventBuilder:
+    """Accumulates normalized rows from exchange messages (decimal strings parsed in Rust).
+
+    Each push is atomic: on any error nothing of that message is added."""
+
+    def __init__(self, grid: Grid) -> None: ...
+    def __len__(self) -> int: ...
+    def push_snapshot(
+        self,
+        ts_recv: int,
+        ts_event: int,
+        last_update_id: int,
+        bids: Sequence[Sequence[str]],
+        asks: Sequence[Sequence[str]],
+    ) -> int:
+        """Adds a depth snapshot; returns the rows added."""
+
+    def push_diff(
+        self,
+        ts_recv: int,
+        ts_event: int,
+        first_id: int,
+        last_id: int,
+        prev_id: int,
+        bids: Sequence[Sequence[str]],
+        asks: Sequence[Sequence[str]],
+    ) -> int:
+        """Adds a depth diff (prev_id -1 when the venue has none); returns rows added."""
+
+    def push_trade(
+        self,
+        ts_recv: int,
+        ts_event: int,
+        trade_id: int,
+        price: str,
+        qty: str,
+        buyer_is_maker: bool,
+    ) -> int: ...
+    def push_ticker(
+        self,
+        ts_recv: int,
+        ts_event: int,
+        update_id: int,
+        bid_price: str,
+        bid_qty: str,
+        ask_price: str,
+        ask_qty: str,
+    ) -> int: ...
+    def finish(self) -> npt.NDArray[np.void]:
+        """Returns the rows as an EVENT_DTYPE array and empties the builder."""
+
+# --- batch results ------------------------------------------------------------------
+class BatchResult:
+    """Counters from `apply_events`; processing never stops at the first error."""
+
+    @property
+    def rows(self) -> int: ...
+    @property
+    def messages(self) -> int: ...
+    @property
+    def snapshots(self) -> int: ...
+    @property
+    def diffs_applied(self) -> int: ...
+    @property
+    def diffs_dropped(self) -> int:
+        """Diffs older than the snapshot, dropped by the sequence rules."""
+
+    @property
+    def diffs_buffered(self) -> int:
+        """Diffs held while the book waits for a snapshot (still held at the end)."""
+
+    @property
+    def levels_applied(self) -> int:
+        """Level updates applied (snapshot and diff levels; L3 operations)."""
+
+    @property
+    def trades(self) -> int: ...
+    @property
+    def tickers(self) -> int: ...
+    @property
+    def gaps(self) -> int: ...
+    @property
+    def gap_rows(self) -> list[int]:
+        """Row index (in the array passed) of the first row of each diff that broke the chain."""
+
+    @property
+    def errors(self) -> int:
+        """Rows refused for other reasons (bad side or kind, unknown L3 id, ...)."""
+
+    @property
+    def first_error(self) -> str | None: ...
+    @property
+    def first_error_row(self) -> int | None: ...
+    @property
+    def tops(self) -> npt.NDArray[np.void] | None:
+        """With record_tops=True: TOP_DTYPE rows, the top of book after each applied diff."""
+
+    def as_dict(self) -> dict[str, object]: ...
+
+# --- order books --------------------------------------------------------------------
+Level = tuple[int, int]
+"""(price in ticks, size in lots)"""
+
+class L2Book:
+    """Aggregated price levels kept in sync by snapshot + diffs under Binance's rules.
+
+    rule "futures": each diff's pu equals the previous u; first applied diff has
+    U <= lastUpdateId <= u; diffs with u < lastUpdateId are dropped.
+    rule "spot": each diff's U equals the previous u + 1; first applied diff has
+    U <= lastUpdateId + 1 <= u; diffs with u <= lastUpdateId are dropped.
+    Diffs that arrive before a snapshot, or after a gap, are buffered and replayed
+    under those rules when the next snapshot arrives.
+    """
+
+    def __init__(self, rule: Literal["spot", "futures"], max_buffered_rows: int = 1_000_000) -> None: ...
+    @property
+    def rule(self) -> str: ...
+    @property
+    def stale(self) -> bool:
+        """True when there is no usable state: before the first snapshot or after a gap."""
+
+    @property
+    def last_update_id(self) -> int | None: ...
+    def apply_snapshot(
+        self, last_update_id: int, bids: Sequence[Level], asks: Sequence[Level]
+    ) -> None:
+        """Replaces the book, then replays buffered diffs."""
+
+    def apply_diff(
+        self,
+        first_id: int,
+        last_id: int,
+        prev_id: int,
+        bids: Sequence[Level],
+        asks: Sequence[Level],
+    ) -> Literal["applied", "dropped", "buffered"]:
+        """Raises SequenceGapError on a break in the chain (the book becomes stale)."""
+
+    def set_level(self, side: int, price: int, qty: int) -> None:
+        """Sets one level with no sequence checks (qty 0 removes it)."""
+
+    def clear(self) -> None: ...
+    def apply_events(
+        self, events: npt.NDArray[np.void], record_tops: bool = False
+    ) -> BatchResult:
+        """Applies an EVENT_DTYPE array in one call with the GIL released."""
+
+    # queries (shared with L3Book)
+    def best_bid(self) -> Level | None: ...
+    def best_ask(self) -> Level | None: ...
+    def spread(self) -> int | None: ...
+    def mid(self) -> float | None:
+        """Mid in ticks (a reference value, not money); exact twice-mid: mid_x2()."""
+
+    def mid_x2(self) -> int | None: ...
+    def is_crossed(self) -> bool: ...
+    def depth(self, side: int, n: int) -> list[Level]: ...
+    def levels(self, side: int) -> list[Level]:
+        """Every level of a side, best first."""
+
+    def level_count(self, side: int) -> int: ...
+    def volume_at(self, side: int, price: int) -> int: ...
+    def walk(self, side: int, qty: int) -> tuple[int, int, int]:
+        """A market order taking up to qty lots from `side` (a buy takes from side 1):
+        (filled lots, notional in ticks*lots, levels touched). Average = notional/filled."""
+
+    def size_within(self, side: int, band: int) -> int:
+        """Total size on `side` within `band` ticks of that side's touch (inclusive)."""
+
+class L3Book:
+    """Order-by-order book: FIFO within a level. Adds that would cross are refused."""
+
+    def __init__(self) -> None: ...
+    def add(self, order_id: int, side: int, price: int, qty: int) -> None:
+        """BookError on a duplicate id, qty <= 0, or a price that crosses the other side."""
+
+    def modify(self, order_id: int, price: int, qty: int) -> None:
+        """A size reduction at the same price keeps queue priority; a size increase or a
+        price change sends the order to the back of its (new) level."""
+
+    def cancel(self, order_id: int) -> int:
+        """Removes the order; returns the size it had."""
+
+    def execute(self, order_id: int, qty: int) -> int:
+        """Trades qty lots of a resting order; returns its remaining size (0 = removed)."""
+
+    def match_order(
+        self, side: int, qty: int, limit_price: int | None = None
+    ) -> list[tuple[int, int, int]]:
+        """An incoming order of `side` takes liquidity FIFO from the other side up to
+        qty (and not beyond limit_price); returns fills (resting id, price, qty)."""
+
+    def order(self, order_id: int) -> tuple[int, int, int] | None:
+        """(side, price, qty) of a resting order."""
+
+    def queue_ahead(self, order_id: int) -> int:
+        """Size resting ahead of the order at its level."""
+
+    def orders_at(self, side: int, price: int) -> list[tuple[int, int]]:
+        """(order id, qty) at one level, in queue order."""
+
+    def order_count(self) -> int: ...
+    def apply_events(self, events: npt.NDArray[np.void]) -> BatchResult:
+        """Applies KIND_L3_* rows (others are counted and ignored), GIL released."""
+
+    def best_bid(self) -> Level | None: ...
+    def best_ask(self) -> Level | None: ...
+    def spread(self) -> int | None: ...
+    def mid(self) -> float | None: ...
+    def mid_x2(self) -> int | None: ...
+    def is_crossed(self) -> bool: ...
+    def depth(self, side: int, n: int) -> list[Level]: ...
+    def levels(self, side: int) -> list[Level]: ...
+    def level_count(self, side: int) -> int: ...
+    def volume_at(self, side: int, price: int) -> int: ...
+    def walk(self, side: int, qty: int) -> tuple[int, int, int]: ...
+    def size_within(self, side: int, band: int) -> int: ...

@@ -1,0 +1,178 @@
+//! The batch path: an array of normalized events applied in one call.
+
+use super::{DiffOutcome, L2Book};
+use crate::batch::BatchStats;
+use crate::event::{Event, KIND_DIFF, KIND_SNAPSHOT, KIND_TICKER, KIND_TRADE};
+use crate::Side;
+
+impl L2Book {
+    /// Applies snapshot and diff messages; counts trades and tickers; never stops early.
+    /// With `record_tops`, the top of book after every applied diff goes to `stats.tops`.
+    pub fn apply_events(&mut self, events: &[Event], record_tops: bool) -> BatchStats {
+        let mut st = BatchStats {
+            rows: events.len() as u64,
+            ..BatchStats::default()
+        };
+        let mut i = 0;
+        while i < events.len() {
+            let ev = &events[i];
+            match ev.kind {
+                KIND_SNAPSHOT | KIND_DIFF => {
+                    let Some(end) = message_end(events, i) else {
+                        st.error(i, || format!("row {i}: message has no END row before the next message"));
+                        i = next_begin(events, i + 1);
+                        continue;
+                    };
+                    st.messages += 1;
+                    let msg = &events[i..=end];
+                    if let Err(e) = validate(msg) {
+                        st.error(i, || format!("row {i}: {e}"));
+                    } else if ev.kind == KIND_SNAPSHOT {
+                        self.batch_snapshot(msg, i, record_tops, &mut st);
+                    } else {
+                        self.batch_diff(msg, i, record_tops, &mut st);
+                    }
+                    i = end + 1;
+                }
+                KIND_TRADE => {
+                    st.messages += 1;
+                    st.trades += 1;
+                    i += 1;
+                }
+                KIND_TICKER => {
+                    if ev.begins() {
+                        st.messages += 1;
+                        st.tickers += 1;
+                    }
+                    i += 1;
+                }
+                k => {
+                    st.error(i, || format!("row {i}: kind {k} is not an L2 event (rule: 1-4)"));
+                    i += 1;
+                }
+            }
+        }
+        st.diffs_buffered = self.buffer.len() as u64;
+        st
+    }
+
+    fn batch_snapshot(&mut self, msg: &[Event], row: usize, record_tops: bool, st: &mut BatchStats) {
+        self.begin_snapshot(msg[0].seq_last);
+        let mut n = 0u64;
+        for ev in msg.iter().filter(|e| !e.is_empty()) {
+            // validate() checked the side byte.
+            let side = if ev.side == 0 { Side::Bid } else { Side::Ask };
+            self.sides[side.idx()].set(ev.price, ev.qty);
+            n += 1;
+        }
+        let r = self.end_snapshot(record_tops);
+        st.snapshots += 1;
+        st.levels_applied += n + r.levels;
+        st.diffs_applied += r.applied;
+        st.diffs_dropped += r.dropped;
+        st.tops.extend_from_slice(&r.tops);
+        if let Some((gap_row, e)) = r.gap {
+            st.gaps += 1;
+            st.gap_rows.push(gap_row);
+            if st.first_error.is_none() {
+                st.first_error = Some((gap_row, format!("row {gap_row}: {e}")));
+            }
+        }
+        let _ = row;
+    }
+
+    #[inline]
+    fn batch_diff(&mut self, msg: &[Event], row: usize, record_tops: bool, st: &mut BatchStats) {
+        let h = &msg[0];
+        if h.seq_last < h.seq_first {
+            st.error(row, || format!("row {row}: diff ids U={} u={}: rule U <= u", h.seq_first, h.seq_last));
+            return;
+        }
+        match self.sequence(h.seq_first, h.seq_last, h.seq_prev) {
+            Ok(DiffOutcome::Applied) => {
+                let mut n = 0u64;
+                for ev in msg {
+                    if ev.flags & crate::event::FLAG_EMPTY == 0 {
+                        self.sides[(ev.side & 1) as usize].set(ev.price, ev.qty);
+                        n += 1;
+                    }
+                }
+                st.diffs_applied += 1;
+                st.levels_applied += n;
+                if record_tops {
+                    st.tops.push(self.top(h.seq_last));
+                }
+            }
+            Ok(DiffOutcome::Dropped) => st.diffs_dropped += 1,
+            Ok(DiffOutcome::Buffered) => {
+                let levels = rows_to_levels(msg);
+                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row as u64, &levels);
+            }
+            Err(e) => {
+                st.gaps += 1;
+                st.gap_rows.push(row as u64);
+                if st.first_error.is_none() {
+                    st.first_error = Some((row as u64, format!("row {row}: {e}")));
+                }
+                let levels = rows_to_levels(msg);
+                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row as u64, &levels);
+            }
+        }
+    }
+}
+
+fn rows_to_levels(msg: &[Event]) -> Vec<(Side, i64, i64)> {
+    msg.iter()
+        .filter(|e| !e.is_empty())
+        .map(|e| (if e.side == 0 { Side::Bid } else { Side::Ask }, e.price, e.qty))
+        .collect()
+}
+
+/// Index of the END row of the message starting at `start`, if it ends before another
+/// message begins.
+#[inline]
+fn message_end(events: &[Event], start: usize) -> Option<usize> {
+    if !events[start].begins() {
+        return None;
+    }
+    for (j, ev) in events[start..].iter().enumerate() {
+        if j > 0 && ev.begins() {
+            return None;
+        }
+        if ev.ends() {
+            return Some(start + j);
+        }
+    }
+    None
+}
+
+fn next_begin(events: &[Event], from: usize) -> usize {
+    events[from.min(events.len())..]
+        .iter()
+        .position(|e| e.begins())
+        .map_or(events.len(), |p| from + p)
+}
+
+/// Every row of one message: same kind and ids, a valid side, qty >= 0.
+#[inline]
+fn validate(msg: &[Event]) -> Result<(), String> {
+    let h = &msg[0];
+    for ev in msg {
+        if ev.kind != h.kind || ev.seq_last != h.seq_last || ev.seq_first != h.seq_first {
+            return Err(format!(
+                "rows of one message disagree on kind or ids (kind {} vs {}, u {} vs {})",
+                ev.kind, h.kind, ev.seq_last, h.seq_last
+            ));
+        }
+        if ev.is_empty() {
+            continue;
+        }
+        if ev.side > 1 {
+            return Err(format!("side {} is not 0 (bid) or 1 (ask)", ev.side));
+        }
+        if ev.qty < 0 {
+            return Err(format!("price {}: qty {} is negative (rule: qty >= 0)", ev.price, ev.qty));
+        }
+    }
+    Ok(())
+}

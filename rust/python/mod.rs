@@ -1,0 +1,19 @@
+//! PyO3 bindings: the `engine._core` extension. Thin: conversions and errors only.
+
+mod books;
+mod builder;
+mod errors;
+mod events;
+mod fixed;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    errors::register(m)?;
+    events::register(m)?;
+    fixed::register(m)?;
+    builder::register(m)?;
+    books::register(m)?;
+    Ok(())
+}
