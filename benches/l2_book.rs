@@ -12,6 +12,9 @@ use quantx_core::Side;
 #[path = "capture.rs"]
 mod capture;
 
+/// One message prepared for the per-call path: kind, (U, u, pu), levels.
+type Prepared = (u8, (i64, i64, i64), Vec<(Side, i64, i64)>);
+
 fn level_rows(events: &[Event]) -> u64 {
     events.iter().filter(|e| !e.is_empty()).count() as u64
 }
@@ -20,7 +23,7 @@ fn replay(c: &mut Criterion) {
     let events = capture::load_depth("usdm-btcusdt-20240808.gz", "0.1", "0.001");
     let msgs = capture::messages(&events);
     // Per-call inputs prepared up front so only the book's work is timed.
-    let prepared: Vec<(u8, (i64, i64, i64), Vec<(Side, i64, i64)>)> = msgs
+    let prepared: Vec<Prepared> = msgs
         .iter()
         .map(|&(s, n)| {
             let m = &events[s..s + n];

@@ -5,10 +5,39 @@ Units: prices are integer ticks, sizes integer lots (see `Grid`). Sides are 0 (b
 """
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, final
 
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import Self
+
+__all__ = [
+    "FixedPointError",
+    "BookError",
+    "SequenceGapError",
+    "EVENT_DTYPE",
+    "TOP_DTYPE",
+    "KIND_SNAPSHOT",
+    "KIND_DIFF",
+    "KIND_TRADE",
+    "KIND_TICKER",
+    "KIND_L3_ADD",
+    "KIND_L3_MODIFY",
+    "KIND_L3_CANCEL",
+    "KIND_L3_EXECUTE",
+    "FLAG_BEGIN",
+    "FLAG_END",
+    "FLAG_EMPTY",
+    "SIDE_BID",
+    "SIDE_ASK",
+    "BatchResult",
+    "to_units",
+    "from_units",
+    "Grid",
+    "EventBuilder",
+    "L2Book",
+    "L3Book",
+]
 
 # --- event record -------------------------------------------------------------------
 EVENT_DTYPE: Final[np.dtype[np.void]]
@@ -49,10 +78,11 @@ def to_units(value: str, step: str, allow_negative: bool = False) -> int:
 def from_units(units: int, step: str) -> str:
     """Formats `units` × `step` with the step's decimal places."""
 
+@final
 class Grid:
     """An instrument's tick and lot sizes."""
 
-    def __init__(self, tick_size: str, lot_size: str) -> None: ...
+    def __new__(cls, tick_size: str, lot_size: str) -> Self: ...
     @property
     def tick_size(self) -> str: ...
     @property
@@ -63,12 +93,13 @@ class Grid:
     def lots_to_qty(self, lots: int) -> str: ...
 
 # --- event building -----------------------------------------------------------------
+@final
 class EventBuilder:
     """Accumulates normalized rows from exchange messages (decimal strings parsed in Rust).
 
     Each push is atomic: on any error nothing of that message is added."""
 
-    def __init__(self, grid: Grid) -> None: ...
+    def __new__(cls, grid: Grid) -> Self: ...
     def __len__(self) -> int: ...
     def push_snapshot(
         self,
@@ -115,6 +146,7 @@ class EventBuilder:
         """Returns the rows as an EVENT_DTYPE array and empties the builder."""
 
 # --- batch results ------------------------------------------------------------------
+@final
 class BatchResult:
     """Counters from `apply_events`; processing never stops at the first error."""
 
@@ -163,9 +195,9 @@ class BatchResult:
     def as_dict(self) -> dict[str, object]: ...
 
 # --- order books --------------------------------------------------------------------
-Level = tuple[int, int]
-"""(price in ticks, size in lots)"""
+_Level = tuple[int, int]  # (price in ticks, size in lots); stub-only alias
 
+@final
 class L2Book:
     """Aggregated price levels kept in sync by snapshot + diffs under Binance's rules.
 
@@ -177,7 +209,7 @@ class L2Book:
     under those rules when the next snapshot arrives.
     """
 
-    def __init__(self, rule: Literal["spot", "futures"], max_buffered_rows: int = 1_000_000) -> None: ...
+    def __new__(cls, rule: Literal["spot", "futures"], max_buffered_rows: int = 1_000_000) -> Self: ...
     @property
     def rule(self) -> str: ...
     @property
@@ -187,7 +219,7 @@ class L2Book:
     @property
     def last_update_id(self) -> int | None: ...
     def apply_snapshot(
-        self, last_update_id: int, bids: Sequence[Level], asks: Sequence[Level]
+        self, last_update_id: int, bids: Sequence[_Level], asks: Sequence[_Level]
     ) -> None:
         """Replaces the book, then replays buffered diffs."""
 
@@ -196,8 +228,8 @@ class L2Book:
         first_id: int,
         last_id: int,
         prev_id: int,
-        bids: Sequence[Level],
-        asks: Sequence[Level],
+        bids: Sequence[_Level],
+        asks: Sequence[_Level],
     ) -> Literal["applied", "dropped", "buffered"]:
         """Raises SequenceGapError on a break in the chain (the book becomes stale)."""
 
@@ -211,16 +243,16 @@ class L2Book:
         """Applies an EVENT_DTYPE array in one call with the GIL released."""
 
     # queries (shared with L3Book)
-    def best_bid(self) -> Level | None: ...
-    def best_ask(self) -> Level | None: ...
+    def best_bid(self) -> _Level | None: ...
+    def best_ask(self) -> _Level | None: ...
     def spread(self) -> int | None: ...
     def mid(self) -> float | None:
         """Mid in ticks (a reference value, not money); exact twice-mid: mid_x2()."""
 
     def mid_x2(self) -> int | None: ...
     def is_crossed(self) -> bool: ...
-    def depth(self, side: int, n: int) -> list[Level]: ...
-    def levels(self, side: int) -> list[Level]:
+    def depth(self, side: int, n: int) -> list[_Level]: ...
+    def levels(self, side: int) -> list[_Level]:
         """Every level of a side, best first."""
 
     def level_count(self, side: int) -> int: ...
@@ -232,10 +264,11 @@ class L2Book:
     def size_within(self, side: int, band: int) -> int:
         """Total size on `side` within `band` ticks of that side's touch (inclusive)."""
 
+@final
 class L3Book:
     """Order-by-order book: FIFO within a level. Adds that would cross are refused."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def add(self, order_id: int, side: int, price: int, qty: int) -> None:
         """BookError on a duplicate id, qty <= 0, or a price that crosses the other side."""
 
@@ -268,14 +301,14 @@ class L3Book:
     def apply_events(self, events: npt.NDArray[np.void]) -> BatchResult:
         """Applies KIND_L3_* rows (others are counted and ignored), GIL released."""
 
-    def best_bid(self) -> Level | None: ...
-    def best_ask(self) -> Level | None: ...
+    def best_bid(self) -> _Level | None: ...
+    def best_ask(self) -> _Level | None: ...
     def spread(self) -> int | None: ...
     def mid(self) -> float | None: ...
     def mid_x2(self) -> int | None: ...
     def is_crossed(self) -> bool: ...
-    def depth(self, side: int, n: int) -> list[Level]: ...
-    def levels(self, side: int) -> list[Level]: ...
+    def depth(self, side: int, n: int) -> list[_Level]: ...
+    def levels(self, side: int) -> list[_Level]: ...
     def level_count(self, side: int) -> int: ...
     def volume_at(self, side: int, price: int) -> int: ...
     def walk(self, side: int, qty: int) -> tuple[int, int, int]: ...
