@@ -42,7 +42,7 @@ fn replay(c: &mut Criterion) {
         b.iter_batched(
             || L2Book::new(Rule::Futures),
             |mut book| {
-                let st = book.apply_events(black_box(&events), false);
+                let st = book.apply_events(black_box(&events), false, 0);
                 assert_eq!(st.gaps, 0);
                 book
             },
@@ -69,7 +69,7 @@ fn replay(c: &mut Criterion) {
 
     // Single updates near the touch on the book the capture ends with.
     let mut book = L2Book::new(Rule::Futures);
-    book.apply_events(&events, false);
+    book.apply_events(&events, false, 0);
     let (bid, _) = book.best_bid().unwrap();
     let mut g = c.benchmark_group("l2_touch");
     g.throughput(Throughput::Elements(2));

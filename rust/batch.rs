@@ -26,8 +26,11 @@ pub struct BatchStats {
     pub trades: u64,
     pub tickers: u64,
     pub gaps: u64,
-    /// Row index of the first row of each diff that broke the chain.
+    /// Row of the first row of each diff that broke the chain (`row_offset` + index;
+    /// a diff buffered in an earlier call keeps the row it had there).
     pub gap_rows: Vec<u64>,
+    /// (U, u, pu) of each gap's diff, parallel to `gap_rows`.
+    pub gap_ids: Vec<(i64, i64, i64)>,
     pub errors: u64,
     pub first_error: Option<(u64, String)>,
     /// Filled only when the caller asked to record tops.
@@ -36,10 +39,20 @@ pub struct BatchStats {
 
 impl BatchStats {
     /// Counts an error and keeps it if it is the first.
-    pub fn error(&mut self, row: usize, msg: impl FnOnce() -> String) {
+    pub fn error(&mut self, row: u64, msg: impl FnOnce() -> String) {
         self.errors += 1;
         if self.first_error.is_none() {
-            self.first_error = Some((row as u64, msg()));
+            self.first_error = Some((row, msg()));
+        }
+    }
+
+    /// Records a sequence gap (not counted in `errors`; kept as first error if first).
+    pub fn gap(&mut self, row: u64, ids: (i64, i64, i64), msg: impl FnOnce() -> String) {
+        self.gaps += 1;
+        self.gap_rows.push(row);
+        self.gap_ids.push(ids);
+        if self.first_error.is_none() {
+            self.first_error = Some((row, msg()));
         }
     }
 }

@@ -5,38 +5,37 @@ Units: prices are integer ticks, sizes integer lots (see `Grid`). Sides are 0 (b
 """
 
 from collections.abc import Sequence
-from typing import Final, Literal, final
+from typing import Final, Literal, Self, final
 
 import numpy as np
 import numpy.typing as npt
-from typing_extensions import Self
 
 __all__ = [
-    "FixedPointError",
-    "BookError",
-    "SequenceGapError",
     "EVENT_DTYPE",
-    "TOP_DTYPE",
-    "KIND_SNAPSHOT",
+    "FLAG_BEGIN",
+    "FLAG_EMPTY",
+    "FLAG_END",
     "KIND_DIFF",
-    "KIND_TRADE",
-    "KIND_TICKER",
     "KIND_L3_ADD",
-    "KIND_L3_MODIFY",
     "KIND_L3_CANCEL",
     "KIND_L3_EXECUTE",
-    "FLAG_BEGIN",
-    "FLAG_END",
-    "FLAG_EMPTY",
-    "SIDE_BID",
+    "KIND_L3_MODIFY",
+    "KIND_SNAPSHOT",
+    "KIND_TICKER",
+    "KIND_TRADE",
     "SIDE_ASK",
+    "SIDE_BID",
+    "TOP_DTYPE",
     "BatchResult",
-    "to_units",
-    "from_units",
-    "Grid",
+    "BookError",
     "EventBuilder",
+    "FixedPointError",
+    "Grid",
     "L2Book",
     "L3Book",
+    "SequenceGapError",
+    "from_units",
+    "to_units",
 ]
 
 # --- event record -------------------------------------------------------------------
@@ -76,7 +75,7 @@ def to_units(value: str, step: str, allow_negative: bool = False) -> int:
     """Exact conversion of a decimal string to a whole number of `step`s."""
 
 def from_units(units: int, step: str) -> str:
-    """Formats `units` × `step` with the step's decimal places."""
+    """Formats `units` * `step` with the step's decimal places."""
 
 @final
 class Grid:
@@ -178,14 +177,21 @@ class BatchResult:
     def gaps(self) -> int: ...
     @property
     def gap_rows(self) -> list[int]:
-        """Row index (in the array passed) of the first row of each diff that broke the chain."""
+        """Row (row_offset + index) of the first row of each diff that broke the chain.
+        A diff buffered by an earlier call keeps the row it was given there."""
+
+    @property
+    def gap_ids(self) -> list[tuple[int, int, int]]:
+        """(U, u, pu) of each gap's diff, parallel to gap_rows."""
 
     @property
     def errors(self) -> int:
         """Rows refused for other reasons (bad side or kind, unknown L3 id, ...)."""
 
     @property
-    def first_error(self) -> str | None: ...
+    def first_error(self) -> str | None:
+        """The first error or gap met, with its row."""
+
     @property
     def first_error_row(self) -> int | None: ...
     @property
@@ -209,7 +215,9 @@ class L2Book:
     under those rules when the next snapshot arrives.
     """
 
-    def __new__(cls, rule: Literal["spot", "futures"], max_buffered_rows: int = 1_000_000) -> Self: ...
+    def __new__(
+        cls, rule: Literal["spot", "futures"], max_buffered_rows: int = 1_000_000
+    ) -> Self: ...
     @property
     def rule(self) -> str: ...
     @property
@@ -221,7 +229,8 @@ class L2Book:
     def apply_snapshot(
         self, last_update_id: int, bids: Sequence[_Level], asks: Sequence[_Level]
     ) -> None:
-        """Replaces the book, then replays buffered diffs."""
+        """Replaces the book, then replays buffered diffs. Raises SequenceGapError when a
+        buffered diff does not chain (the snapshot's levels stay; the book is stale)."""
 
     def apply_diff(
         self,
@@ -238,9 +247,11 @@ class L2Book:
 
     def clear(self) -> None: ...
     def apply_events(
-        self, events: npt.NDArray[np.void], record_tops: bool = False
+        self, events: npt.NDArray[np.void], record_tops: bool = False, row_offset: int = 0
     ) -> BatchResult:
-        """Applies an EVENT_DTYPE array in one call with the GIL released."""
+        """Applies an EVENT_DTYPE array in one call with the GIL released. Rows are
+        reported as row_offset + index, so one stream fed in several calls keeps valid
+        rows (pass the count of rows given before)."""
 
     # queries (shared with L3Book)
     def best_bid(self) -> _Level | None: ...

@@ -8,7 +8,10 @@ use crate::Side;
 impl L2Book {
     /// Applies snapshot and diff messages; counts trades and tickers; never stops early.
     /// With `record_tops`, the top of book after every applied diff goes to `stats.tops`.
-    pub fn apply_events(&mut self, events: &[Event], record_tops: bool) -> BatchStats {
+    /// Rows are reported as `row_offset + index`, so a caller feeding one stream in
+    /// several calls gets rows that stay valid across calls (a diff buffered in one call
+    /// may break the chain when a snapshot in a later call replays it).
+    pub fn apply_events(&mut self, events: &[Event], record_tops: bool, row_offset: u64) -> BatchStats {
         let mut st = BatchStats {
             rows: events.len() as u64,
             ..BatchStats::default()
@@ -18,19 +21,20 @@ impl L2Book {
             let ev = &events[i];
             match ev.kind {
                 KIND_SNAPSHOT | KIND_DIFF => {
+                    let row = row_offset + i as u64;
                     let Some(end) = message_end(events, i) else {
-                        st.error(i, || format!("row {i}: message has no END row before the next message"));
+                        st.error(row, || format!("row {i}: message has no END row before the next message"));
                         i = next_begin(events, i + 1);
                         continue;
                     };
                     st.messages += 1;
                     let msg = &events[i..=end];
                     if let Err(e) = validate(msg) {
-                        st.error(i, || format!("row {i}: {e}"));
+                        st.error(row, || format!("row {row}: {e}"));
                     } else if ev.kind == KIND_SNAPSHOT {
-                        self.batch_snapshot(msg, i, record_tops, &mut st);
+                        self.batch_snapshot(msg, record_tops, &mut st);
                     } else {
-                        self.batch_diff(msg, i, record_tops, &mut st);
+                        self.batch_diff(msg, row, record_tops, &mut st);
                     }
                     i = end + 1;
                 }
@@ -47,7 +51,8 @@ impl L2Book {
                     i += 1;
                 }
                 k => {
-                    st.error(i, || format!("row {i}: kind {k} is not an L2 event (rule: 1-4)"));
+                    let row = row_offset + i as u64;
+                    st.error(row, || format!("row {row}: kind {k} is not an L2 event (rule: 1-4)"));
                     i += 1;
                 }
             }
@@ -56,7 +61,7 @@ impl L2Book {
         st
     }
 
-    fn batch_snapshot(&mut self, msg: &[Event], row: usize, record_tops: bool, st: &mut BatchStats) {
+    fn batch_snapshot(&mut self, msg: &[Event], record_tops: bool, st: &mut BatchStats) {
         self.begin_snapshot(msg[0].seq_last);
         let mut n = 0u64;
         for ev in msg.iter().filter(|e| !e.is_empty()) {
@@ -72,17 +77,16 @@ impl L2Book {
         st.diffs_dropped += r.dropped;
         st.tops.extend_from_slice(&r.tops);
         if let Some((gap_row, e)) = r.gap {
-            st.gaps += 1;
-            st.gap_rows.push(gap_row);
-            if st.first_error.is_none() {
-                st.first_error = Some((gap_row, format!("row {gap_row}: {e}")));
-            }
+            let ids = match e {
+                super::L2Error::Gap { first_id, last_id, prev_id, .. } => (first_id, last_id, prev_id),
+                _ => (0, 0, 0),
+            };
+            st.gap(gap_row, ids, || format!("row {gap_row}: {e}"));
         }
-        let _ = row;
     }
 
     #[inline]
-    fn batch_diff(&mut self, msg: &[Event], row: usize, record_tops: bool, st: &mut BatchStats) {
+    fn batch_diff(&mut self, msg: &[Event], row: u64, record_tops: bool, st: &mut BatchStats) {
         let h = &msg[0];
         if h.seq_last < h.seq_first {
             st.error(row, || format!("row {row}: diff ids U={} u={}: rule U <= u", h.seq_first, h.seq_last));
@@ -106,16 +110,12 @@ impl L2Book {
             Ok(DiffOutcome::Dropped) => st.diffs_dropped += 1,
             Ok(DiffOutcome::Buffered) => {
                 let levels = rows_to_levels(msg);
-                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row as u64, &levels);
+                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row, &levels);
             }
             Err(e) => {
-                st.gaps += 1;
-                st.gap_rows.push(row as u64);
-                if st.first_error.is_none() {
-                    st.first_error = Some((row as u64, format!("row {row}: {e}")));
-                }
+                st.gap(row, (h.seq_first, h.seq_last, h.seq_prev), || format!("row {row}: {e}"));
                 let levels = rows_to_levels(msg);
-                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row as u64, &levels);
+                self.push_buffer(h.seq_first, h.seq_last, h.seq_prev, row, &levels);
             }
         }
     }

@@ -192,7 +192,7 @@ fn batch_counts_gaps_with_rows_and_records_tops() {
     let gap_row = rows.len();
     rows.extend(message(KIND_DIFF, (105, 106, 104), &[(1, 20, 0), (1, 21, 3)]));
     let mut b = L2Book::new(Rule::Futures);
-    let st = b.apply_events(&rows, true);
+    let st = b.apply_events(&rows, true, 0);
     assert_eq!(st.rows, rows.len() as u64);
     assert_eq!((st.snapshots, st.diffs_applied, st.diffs_dropped, st.trades), (1, 2, 1, 1));
     assert_eq!((st.gaps, st.gap_rows.clone(), st.diffs_buffered), (1, vec![gap_row as u64], 1));
@@ -200,6 +200,22 @@ fn batch_counts_gaps_with_rows_and_records_tops() {
     assert_eq!(st.tops.iter().map(|t| t.seq).collect::<Vec<_>>(), vec![101, 103]);
     assert_eq!(st.tops[0].bid_price, 11);
     assert!(st.first_error.as_ref().unwrap().1.contains("sequence gap"));
+    assert!(b.is_stale());
+}
+
+#[test]
+fn rows_stay_valid_across_calls() {
+    // A diff buffered in call 1 breaks the chain when call 2's snapshot replays it.
+    let mut first = message(KIND_DIFF, (101, 105, 100), &[(0, 10, 1)]);
+    first.extend(message(KIND_DIFF, (107, 110, 106), &[(0, 11, 1)])); // U should be 106
+    let snap = message(KIND_SNAPSHOT, (0, 102, 0), &[(1, 20, 1)]);
+    let mut b = L2Book::new(Rule::Spot);
+    let st1 = b.apply_events(&first, false, 1000);
+    assert_eq!((st1.gaps, st1.diffs_buffered), (0, 2));
+    let st2 = b.apply_events(&snap, false, 1002);
+    assert_eq!(st2.gap_rows, vec![1001]);
+    assert_eq!(st2.gap_ids, vec![(107, 110, 106)]);
+    assert_eq!(st2.diffs_applied, 1);
     assert!(b.is_stale());
 }
 
@@ -214,7 +230,7 @@ fn batch_refuses_malformed_messages_and_continues() {
     rows.extend(message(KIND_DIFF, (100, 101, 99), &[(0, 10, 1)]));
     rows.push(ev(42, FLAG_BEGIN | FLAG_END, 0, 0, 0, (0, 0, 0)));
     let mut b = L2Book::new(Rule::Futures);
-    let st = b.apply_events(&rows, false);
+    let st = b.apply_events(&rows, false, 0);
     assert_eq!(st.errors, 3);
     assert_eq!(st.first_error.as_ref().unwrap().0, 2);
     assert!(st.first_error.as_ref().unwrap().1.contains("side 3"));
@@ -286,7 +302,7 @@ proptest! {
             rows.extend(message(KIND_DIFF, ids, &raw));
         }
         let mut batch = L2Book::new(Rule::Futures);
-        let st = batch.apply_events(&rows, false);
+        let st = batch.apply_events(&rows, false, 0);
         prop_assert_eq!((st.diffs_applied, st.diffs_dropped, st.gaps), outcomes);
         prop_assert_eq!(batch.depth(B, usize::MAX), per_call.depth(B, usize::MAX));
         prop_assert_eq!(batch.depth(A, usize::MAX), per_call.depth(A, usize::MAX));

@@ -144,18 +144,19 @@ impl PyL2Book {
         self.inner.clear();
     }
 
-    #[pyo3(signature = (events, record_tops = false))]
+    #[pyo3(signature = (events, record_tops = false, row_offset = 0))]
     fn apply_events(
         &mut self,
         py: Python<'_>,
         events: PyReadonlyArray1<'_, Event>,
         record_tops: bool,
+        row_offset: u64,
     ) -> PyResult<PyBatchResult> {
         let rows = events
             .as_slice()
             .map_err(|_| PyValueError::new_err("events: array must be C-contiguous (rule: use np.ascontiguousarray)"))?;
         let book = &mut self.inner;
-        let stats = py.detach(|| book.apply_events(rows, record_tops));
+        let stats = py.detach(|| book.apply_events(rows, record_tops, row_offset));
         Ok(PyBatchResult::new(py, stats, record_tops))
     }
 

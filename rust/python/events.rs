@@ -140,6 +140,10 @@ impl PyBatchResult {
         self.stats.gap_rows.clone()
     }
     #[getter]
+    fn gap_ids(&self) -> Vec<(i64, i64, i64)> {
+        self.stats.gap_ids.clone()
+    }
+    #[getter]
     fn errors(&self) -> u64 {
         self.stats.errors
     }
@@ -170,6 +174,7 @@ impl PyBatchResult {
         d.set_item("tickers", s.tickers)?;
         d.set_item("gaps", s.gaps)?;
         d.set_item("gap_rows", s.gap_rows.clone())?;
+        d.set_item("gap_ids", s.gap_ids.clone())?;
         d.set_item("errors", s.errors)?;
         d.set_item("first_error", self.first_error())?;
         d.set_item("first_error_row", self.first_error_row())?;

@@ -1,0 +1,1 @@
+"""The `quantx` command line (a driving adapter)."""
