@@ -309,8 +309,8 @@ class L3Book:
         """(order id, qty) at one level, in queue order."""
 
     def order_count(self) -> int: ...
-    def apply_events(self, events: npt.NDArray[np.void]) -> BatchResult:
-        """Applies KIND_L3_* rows (others are counted and ignored), GIL released."""
+    def apply_events(self, events: npt.NDArray[np.void], row_offset: int = 0) -> BatchResult:
+        """Applies KIND_L3_* rows (trades and tickers are counted), GIL released."""
 
     def best_bid(self) -> _Level | None: ...
     def best_ask(self) -> _Level | None: ...

@@ -16,50 +16,51 @@ macro_rules! book_queries {
     ($ty:ty) => {
         #[pymethods]
         impl $ty {
-            fn best_bid(&self) -> Option<Level> {
-                self.inner.best_bid()
+            fn best_bid(&self) -> Option<$crate::query::Level> {
+                $crate::query::BookQueries::best_bid(&self.inner)
             }
-            fn best_ask(&self) -> Option<Level> {
-                self.inner.best_ask()
+            fn best_ask(&self) -> Option<$crate::query::Level> {
+                $crate::query::BookQueries::best_ask(&self.inner)
             }
             fn spread(&self) -> Option<i64> {
-                self.inner.spread()
+                $crate::query::BookQueries::spread(&self.inner)
             }
             fn mid(&self) -> Option<f64> {
-                self.inner.mid_x2().map(|m| m as f64 / 2.0)
+                $crate::query::BookQueries::mid_x2(&self.inner).map(|m| m as f64 / 2.0)
             }
             fn mid_x2(&self) -> Option<i64> {
-                self.inner.mid_x2()
+                $crate::query::BookQueries::mid_x2(&self.inner)
             }
             fn is_crossed(&self) -> bool {
-                self.inner.is_crossed()
+                $crate::query::BookQueries::is_crossed(&self.inner)
             }
-            fn depth(&self, side: i64, n: usize) -> PyResult<Vec<Level>> {
-                Ok(self.inner.depth(side_arg(side)?, n))
+            fn depth(&self, side: i64, n: usize) -> PyResult<Vec<$crate::query::Level>> {
+                Ok($crate::query::BookQueries::depth(&self.inner, side_arg(side)?, n))
             }
-            fn levels(&self, side: i64) -> PyResult<Vec<Level>> {
-                Ok(self.inner.depth(side_arg(side)?, usize::MAX))
+            fn levels(&self, side: i64) -> PyResult<Vec<$crate::query::Level>> {
+                Ok($crate::query::BookQueries::depth(&self.inner, side_arg(side)?, usize::MAX))
             }
             fn level_count(&self, side: i64) -> PyResult<usize> {
-                Ok(crate::query::LevelSource::level_count(&self.inner, side_arg(side)?))
+                Ok($crate::query::LevelSource::level_count(&self.inner, side_arg(side)?))
             }
             fn volume_at(&self, side: i64, price: i64) -> PyResult<i64> {
-                Ok(crate::query::LevelSource::volume_at(&self.inner, side_arg(side)?, price))
+                Ok($crate::query::LevelSource::volume_at(&self.inner, side_arg(side)?, price))
             }
             fn walk(&self, side: i64, qty: i64) -> PyResult<(i64, i128, u32)> {
-                let w = self.inner.walk(side_arg(side)?, qty);
+                let w = $crate::query::BookQueries::walk(&self.inner, side_arg(side)?, qty);
                 Ok((w.filled, w.notional, w.levels))
             }
             fn size_within(&self, side: i64, band: i64) -> PyResult<i64> {
                 if band < 0 {
-                    return Err(PyValueError::new_err(format!("band {band} is negative (rule: band >= 0)")));
+                    return Err(PyValueError::new_err(format!(
+                        "band {band} is negative (rule: band >= 0)"
+                    )));
                 }
-                Ok(self.inner.size_within(side_arg(side)?, band))
+                Ok($crate::query::BookQueries::size_within(&self.inner, side_arg(side)?, band))
             }
         }
     };
 }
-#[allow(unused_imports)] // used by the L3 bindings
 pub(crate) use book_queries;
 
 fn l2_err(e: L2Error) -> PyErr {

@@ -5,6 +5,7 @@ mod builder;
 mod errors;
 mod events;
 mod fixed;
+mod l3;
 
 use pyo3::prelude::*;
 
@@ -15,5 +16,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     fixed::register(m)?;
     builder::register(m)?;
     books::register(m)?;
+    l3::register(m)?;
     Ok(())
 }
