@@ -2,7 +2,7 @@
 
 use super::{DiffOutcome, L2Book};
 use crate::batch::BatchStats;
-use crate::event::{Event, KIND_DIFF, KIND_SNAPSHOT, KIND_TICKER, KIND_TRADE};
+use crate::event::{Event, FLAG_BEGIN, FLAG_END, KIND_DIFF, KIND_SNAPSHOT, KIND_TICKER, KIND_TRADE};
 use crate::Side;
 
 impl L2Book {
@@ -22,16 +22,23 @@ impl L2Book {
             match ev.kind {
                 KIND_SNAPSHOT | KIND_DIFF => {
                     let row = row_offset + i as u64;
-                    let Some(end) = message_end(events, i) else {
-                        st.error(row, || format!("row {i}: message has no END row before the next message"));
-                        i = next_begin(events, i + 1);
-                        continue;
+                    let end = match scan_message(events, i) {
+                        Ok(end) => end,
+                        Err(Scan::Unterminated) => {
+                            st.error(row, || format!("row {row}: message has no END row before the next message"));
+                            i = next_begin(events, i + 1);
+                            continue;
+                        }
+                        Err(Scan::Invalid(end, e)) => {
+                            st.messages += 1;
+                            st.error(row, || format!("row {row}: {e}"));
+                            i = end + 1;
+                            continue;
+                        }
                     };
                     st.messages += 1;
                     let msg = &events[i..=end];
-                    if let Err(e) = validate(msg) {
-                        st.error(row, || format!("row {row}: {e}"));
-                    } else if ev.kind == KIND_SNAPSHOT {
+                    if ev.kind == KIND_SNAPSHOT {
                         self.batch_snapshot(msg, record_tops, &mut st);
                     } else {
                         self.batch_diff(msg, row, record_tops, &mut st);
@@ -128,22 +135,62 @@ fn rows_to_levels(msg: &[Event]) -> Vec<(Side, i64, i64)> {
         .collect()
 }
 
-/// Index of the END row of the message starting at `start`, if it ends before another
-/// message begins.
+enum Scan {
+    /// No END row before the next message (or the array's end).
+    Unterminated,
+    /// The message ends at this row but one of its rows is invalid.
+    Invalid(usize, String),
+}
+
+/// Finds the END row of the message starting at `start` and checks every row in the
+/// same pass: same kind and ids as the first row, a valid side, qty >= 0. The checks
+/// are folded into one word without branching; the message is described only when bad.
 #[inline]
-fn message_end(events: &[Event], start: usize) -> Option<usize> {
-    if !events[start].begins() {
-        return None;
+fn scan_message(events: &[Event], start: usize) -> Result<usize, Scan> {
+    let h = &events[start];
+    if !h.begins() {
+        return Err(Scan::Unterminated);
     }
+    let mut bad = 0u64;
+    let mut end = None;
     for (j, ev) in events[start..].iter().enumerate() {
-        if j > 0 && ev.begins() {
-            return None;
-        }
-        if ev.ends() {
-            return Some(start + j);
+        bad |= ((ev.kind ^ h.kind) as u64)
+            | (ev.seq_last ^ h.seq_last) as u64
+            | (ev.seq_first ^ h.seq_first) as u64
+            | ((ev.side > 1) as u64)
+            | ((ev.qty < 0) as u64);
+        if ev.flags & (FLAG_BEGIN | FLAG_END) != 0 {
+            if j > 0 && ev.begins() {
+                return Err(Scan::Unterminated);
+            }
+            if ev.ends() {
+                end = Some(start + j);
+                break;
+            }
         }
     }
-    None
+    let end = end.ok_or(Scan::Unterminated)?;
+    if bad == 0 {
+        return Ok(end);
+    }
+    let why = events[start..=end]
+        .iter()
+        .find_map(|ev| {
+            if ev.kind != h.kind || ev.seq_last != h.seq_last || ev.seq_first != h.seq_first {
+                Some(format!(
+                    "rows of one message disagree on kind or ids (kind {} vs {}, u {} vs {})",
+                    ev.kind, h.kind, ev.seq_last, h.seq_last
+                ))
+            } else if ev.side > 1 {
+                Some(format!("side {} is not 0 (bid) or 1 (ask)", ev.side))
+            } else if ev.qty < 0 {
+                Some(format!("price {}: qty {} is negative (rule: qty >= 0)", ev.price, ev.qty))
+            } else {
+                None
+            }
+        })
+        .unwrap_or_default();
+    Err(Scan::Invalid(end, why))
 }
 
 fn next_begin(events: &[Event], from: usize) -> usize {
@@ -151,28 +198,4 @@ fn next_begin(events: &[Event], from: usize) -> usize {
         .iter()
         .position(|e| e.begins())
         .map_or(events.len(), |p| from + p)
-}
-
-/// Every row of one message: same kind and ids, a valid side, qty >= 0.
-#[inline]
-fn validate(msg: &[Event]) -> Result<(), String> {
-    let h = &msg[0];
-    for ev in msg {
-        if ev.kind != h.kind || ev.seq_last != h.seq_last || ev.seq_first != h.seq_first {
-            return Err(format!(
-                "rows of one message disagree on kind or ids (kind {} vs {}, u {} vs {})",
-                ev.kind, h.kind, ev.seq_last, h.seq_last
-            ));
-        }
-        if ev.is_empty() {
-            continue;
-        }
-        if ev.side > 1 {
-            return Err(format!("side {} is not 0 (bid) or 1 (ask)", ev.side));
-        }
-        if ev.qty < 0 {
-            return Err(format!("price {}: qty {} is negative (rule: qty >= 0)", ev.price, ev.qty));
-        }
-    }
-    Ok(())
 }

@@ -26,7 +26,10 @@ pub struct Ladder {
     window_levels: usize,
     far: BTreeMap<i64, i64>,
     best: Option<i64>,
-    anchored: bool,
+    /// `best * direction`, or i64::MIN when empty: "at or beyond the touch" is one compare.
+    best_key: i64,
+    /// +1 for bids (higher is better), -1 for asks.
+    dir: i64,
 }
 
 impl Ladder {
@@ -40,7 +43,11 @@ impl Ladder {
             window_levels: 0,
             far: BTreeMap::new(),
             best: None,
-            anchored: false,
+            best_key: i64::MIN,
+            dir: match side {
+                Side::Bid => 1,
+                Side::Ask => -1,
+            },
         }
     }
 
@@ -92,26 +99,39 @@ impl Ladder {
     }
 
     /// Sets the size at `price` (`qty` must be >= 0; 0 removes). Returns the old size.
-    #[inline]
+    ///
+    /// Why it looks like this: whether an update inserts, changes or removes a level is
+    /// random in real data, so the window path updates the bitset without branching on
+    /// it; only updates at or beyond the touch (rare) take the branch that maintains the
+    /// best price.
+    #[inline(always)]
     pub fn set(&mut self, price: i64, qty: i64) -> i64 {
         debug_assert!(qty >= 0);
-        if !self.anchored && qty > 0 {
-            self.recenter(price);
-        }
-        if let Some(s) = self.slot(price) {
-            let old = self.qty[s];
-            self.qty[s] = qty;
-            if old == 0 && qty > 0 {
-                self.bits[s >> 6] |= 1u64 << (s & 63);
-                self.window_levels += 1;
+        let Some(s) = self.slot(price) else {
+            return self.set_far(price, qty);
+        };
+        let old = self.qty[s];
+        self.qty[s] = qty;
+        let now = (qty != 0) as u64;
+        let was = (old != 0) as u64;
+        let mask = 1u64 << (s & 63);
+        let word = &mut self.bits[s >> 6];
+        *word = (*word & !mask) | (mask & now.wrapping_neg());
+        self.window_levels = self.window_levels + now as usize - was as usize;
+        if price * self.dir >= self.best_key && now != was {
+            if now == 1 {
                 self.on_insert(price);
-            } else if old > 0 && qty == 0 {
-                self.bits[s >> 6] &= !(1u64 << (s & 63));
-                self.window_levels -= 1;
+            } else {
                 self.on_remove(price, Some(s));
             }
-            old
-        } else if qty > 0 {
+        }
+        old
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn set_far(&mut self, price: i64, qty: i64) -> i64 {
+        if qty > 0 {
             let old = self.far.insert(price, qty).unwrap_or(0);
             if old == 0 {
                 self.on_insert(price);
@@ -139,15 +159,21 @@ impl Ladder {
         }
         self.window_levels = 0;
         self.far.clear();
-        self.best = None;
+        self.set_best(None);
     }
 
     #[inline]
+    fn set_best(&mut self, best: Option<i64>) {
+        self.best = best;
+        self.best_key = best.map_or(i64::MIN, |b| b * self.dir);
+    }
+
+    #[inline(never)]
     fn on_insert(&mut self, price: i64) {
         match self.best {
             Some(b) if !self.side.better(price, b) => {}
             _ => {
-                self.best = Some(price);
+                self.set_best(Some(price));
                 if self.slot(price).is_none() {
                     self.recenter(price);
                 }
@@ -155,12 +181,13 @@ impl Ladder {
         }
     }
 
-    #[inline]
+    #[inline(never)]
     fn on_remove(&mut self, price: i64, slot: Option<usize>) {
         if self.best != Some(price) {
             return;
         }
-        self.best = self.find_best(slot);
+        let best = self.find_best(slot);
+        self.set_best(best);
         if let Some(b) = self.best {
             if self.slot(b).is_none() {
                 self.recenter(b);
@@ -230,7 +257,6 @@ impl Ladder {
             Side::Ask => anchor.saturating_sub(width / 4),
         }
         .min(i64::MAX - width);
-        self.anchored = true;
         if new_base == self.base {
             return;
         }
