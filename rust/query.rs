@@ -5,6 +5,17 @@ use crate::Side;
 /// A price level as (price in ticks, size in lots).
 pub type Level = (i64, i64);
 
+/// Prices in a book are strictly inside ±2^62 ticks, so that the sum or difference of
+/// any two (spread, twice the mid, distance from the touch) fits in an i64. Books refuse
+/// prices outside it.
+pub const PRICE_LIMIT: i64 = 1 << 62;
+
+/// True when `price` may enter a book.
+#[inline]
+pub fn price_in_range(price: i64) -> bool {
+    price > -PRICE_LIMIT && price < PRICE_LIMIT
+}
+
 /// What a book must offer for the shared queries: its levels, best first.
 pub trait LevelSource {
     /// Levels of `side` from the touch outwards, sizes > 0.

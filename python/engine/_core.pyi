@@ -178,7 +178,8 @@ class BatchResult:
     @property
     def gap_rows(self) -> list[int]:
         """Row (row_offset + index) of the first row of each diff that broke the chain.
-        A diff buffered by an earlier call keeps the row it was given there."""
+        A diff buffered by an earlier call keeps the row it was given there; one buffered
+        by a per-call apply_diff has row 2**64 - 1."""
 
     @property
     def gap_ids(self) -> list[tuple[int, int, int]]:
@@ -211,8 +212,13 @@ class L2Book:
     U <= lastUpdateId <= u; diffs with u < lastUpdateId are dropped.
     rule "spot": each diff's U equals the previous u + 1; first applied diff has
     U <= lastUpdateId + 1 <= u; diffs with u <= lastUpdateId are dropped.
-    Diffs that arrive before a snapshot, or after a gap, are buffered and replayed
-    under those rules when the next snapshot arrives.
+    Once a diff is applied, a diff whose u is not newer than the last applied u (a
+    re-delivered message) is dropped under both rules. Diffs that arrive before a
+    snapshot, or after a gap, are buffered and replayed under those rules when the
+    next snapshot arrives.
+
+    Errors: a bad side or a negative band raise ValueError; a negative size, a price
+    outside |price| < 2**62 ticks, or U > u raise BookError (book unchanged).
     """
 
     def __new__(
@@ -277,7 +283,11 @@ class L2Book:
 
 @final
 class L3Book:
-    """Order-by-order book: FIFO within a level. Adds that would cross are refused."""
+    """Order-by-order book: FIFO within a level. Adds that would cross are refused.
+
+    Errors: a bad side raises ValueError; everything else the book refuses (duplicate
+    or unknown id, qty <= 0, a crossing price, a price outside |price| < 2**62 ticks,
+    an execute above the resting size) raises BookError, book unchanged."""
 
     def __new__(cls) -> Self: ...
     def add(self, order_id: int, side: int, price: int, qty: int) -> None:

@@ -158,7 +158,8 @@ fn scan_message(events: &[Event], start: usize) -> Result<usize, Scan> {
             | (ev.seq_last ^ h.seq_last) as u64
             | (ev.seq_first ^ h.seq_first) as u64
             | ((ev.side > 1) as u64)
-            | ((ev.qty < 0) as u64);
+            | ((ev.qty < 0) as u64)
+            | (!crate::query::price_in_range(ev.price) as u64);
         if ev.flags & (FLAG_BEGIN | FLAG_END) != 0 {
             if j > 0 && ev.begins() {
                 return Err(Scan::Unterminated);
@@ -185,6 +186,8 @@ fn scan_message(events: &[Event], start: usize) -> Result<usize, Scan> {
                 Some(format!("side {} is not 0 (bid) or 1 (ask)", ev.side))
             } else if ev.qty < 0 {
                 Some(format!("price {}: qty {} is negative (rule: qty >= 0)", ev.price, ev.qty))
+            } else if !crate::query::price_in_range(ev.price) {
+                Some(format!("price {} is out of range (rule: |price| < 2^62 ticks)", ev.price))
             } else {
                 None
             }

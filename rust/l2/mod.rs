@@ -76,6 +76,8 @@ pub enum L2Error {
     },
     /// A level with a negative size.
     NegativeQty { side: Side, price: i64, qty: i64 },
+    /// A price outside the book's range (|price| < 2^62 ticks).
+    PriceOutOfRange { side: Side, price: i64 },
     /// A diff whose last id is below its first id.
     BadIds { first_id: i64, last_id: i64 },
 }
@@ -110,6 +112,10 @@ impl fmt::Display for L2Error {
             L2Error::NegativeQty { side, price, qty } => write!(
                 f,
                 "level {side:?} price {price}: qty {qty} is negative (rule: qty >= 0, 0 removes)"
+            ),
+            L2Error::PriceOutOfRange { side, price } => write!(
+                f,
+                "level {side:?} price {price} is out of range (rule: |price| < 2^62 ticks)"
             ),
             L2Error::BadIds { first_id, last_id } => write!(
                 f,
@@ -211,6 +217,9 @@ impl L2Book {
         if qty < 0 {
             return Err(L2Error::NegativeQty { side, price, qty });
         }
+        if !crate::query::price_in_range(price) {
+            return Err(L2Error::PriceOutOfRange { side, price });
+        }
         self.sides[side.idx()].set(price, qty);
         Ok(())
     }
@@ -225,10 +234,15 @@ impl L2Book {
     }
 
     fn check_levels(levels: &[(Side, i64, i64)]) -> Result<(), L2Error> {
-        match levels.iter().find(|l| l.2 < 0) {
-            Some(&(side, price, qty)) => Err(L2Error::NegativeQty { side, price, qty }),
-            None => Ok(()),
+        for &(side, price, qty) in levels {
+            if qty < 0 {
+                return Err(L2Error::NegativeQty { side, price, qty });
+            }
+            if !crate::query::price_in_range(price) {
+                return Err(L2Error::PriceOutOfRange { side, price });
+            }
         }
+        Ok(())
     }
 
     /// Replaces the book with a snapshot, then replays buffered diffs.

@@ -119,6 +119,26 @@ fn negative_qty_and_bad_ids_are_refused_without_change() {
 }
 
 #[test]
+fn prices_beyond_the_range_are_refused() {
+    let mut b = synced(Rule::Futures, 1000);
+    let before = (b.depth(B, 10), b.depth(A, 10));
+    for price in [1 << 62, -(1 << 62), i64::MAX, i64::MIN] {
+        assert!(matches!(b.set_level(B, price, 1), Err(L2Error::PriceOutOfRange { .. })));
+        assert!(b.apply_diff(999, 1001, 0, &[(A, price, 1)], 0).is_err());
+    }
+    assert!(b.set_level(B, (1 << 62) - 1, 1).is_ok());
+    b.set_level(B, (1 << 62) - 1, 0).unwrap();
+    assert_eq!(before, (b.depth(B, 10), b.depth(A, 10)));
+    // at the edges of the range, spread and mid stay exact
+    let mut e = L2Book::new(Rule::Spot);
+    e.set_level(B, -(1 << 62) + 1, 1).unwrap();
+    e.set_level(A, (1 << 62) - 1, 1).unwrap();
+    assert_eq!(e.spread(), Some(i64::MAX - 1));
+    assert_eq!(e.mid_x2(), Some(0));
+    assert!(!e.is_crossed());
+}
+
+#[test]
 fn queries() {
     let b = synced(Rule::Futures, 1);
     assert_eq!(b.best_bid(), Some((100, 5)));

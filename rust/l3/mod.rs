@@ -62,6 +62,8 @@ pub enum L3Error {
     },
     /// An execute larger than the order's resting size.
     ExecuteExceeds { id: u64, qty: i64, resting: i64 },
+    /// A price outside the book's range (|price| < 2^62 ticks).
+    PriceOutOfRange { id: u64, price: i64 },
 }
 
 fn side_name(side: Side) -> &'static str {
@@ -101,6 +103,10 @@ impl fmt::Display for L3Error {
                     side_name(side)
                 )
             }
+            L3Error::PriceOutOfRange { id, price } => write!(
+                f,
+                "order {id}: price {price} is out of range (rule: |price| < 2^62 ticks)"
+            ),
             L3Error::ExecuteExceeds { id, qty, resting } => write!(
                 f,
                 "order {id}: execute qty {qty} must be <= the resting qty {resting}"
@@ -351,6 +357,9 @@ impl L3Book {
                         value: qty,
                     });
                 }
+                if !crate::query::price_in_range(price) {
+                    return Err(L3Error::PriceOutOfRange { id, price });
+                }
                 let store = &mut self.store;
                 store.check_cross(id, side, price)?;
                 let level = store.level_for(side, price);
@@ -383,6 +392,9 @@ impl L3Book {
                 field: "qty",
                 value: qty,
             });
+        }
+        if !crate::query::price_in_range(price) {
+            return Err(L3Error::PriceOutOfRange { id, price });
         }
         let s = &mut self.store;
         let node = s.nodes[idx as usize];

@@ -150,18 +150,19 @@ fn add_rejects_crossing_and_locking() {
 }
 
 #[test]
-fn add_without_opposite_side_accepts_any_price() {
+fn add_without_opposite_side_accepts_any_price_in_range() {
+    let (hi, lo) = ((1i64 << 62) - 1, -(1i64 << 62) + 1);
     let mut b = L3Book::new();
-    b.add(1, Bid, i64::MAX, 1).unwrap();
-    b.add(2, Bid, i64::MIN, 1).unwrap();
+    b.add(1, Bid, hi, 1).unwrap();
+    b.add(2, Bid, lo, 1).unwrap();
     b.check_invariants();
-    assert_eq!(b.depth(Bid, 3), vec![(i64::MAX, 1), (i64::MIN, 1)]);
+    assert_eq!(b.depth(Bid, 3), vec![(hi, 1), (lo, 1)]);
     let mut a = L3Book::new();
-    a.add(1, Ask, i64::MIN, 1).unwrap();
-    a.add(2, Ask, i64::MAX, 1).unwrap();
+    a.add(1, Ask, lo, 1).unwrap();
+    a.add(2, Ask, hi, 1).unwrap();
     a.add(3, Ask, 0, 1).unwrap();
     a.check_invariants();
-    assert_eq!(a.depth(Ask, 3), vec![(i64::MIN, 1), (0, 1), (i64::MAX, 1)]);
+    assert_eq!(a.depth(Ask, 3), vec![(lo, 1), (0, 1), (hi, 1)]);
 }
 
 #[test]
@@ -744,4 +745,16 @@ fn many_levels_in_random_order() {
     assert_eq!(b.match_order(Bid, i64::MAX, None, &mut fills), total);
     b.check_invariants();
     assert_eq!(b.level_count(Ask), 0);
+}
+
+#[test]
+fn prices_beyond_the_range_are_refused() {
+    let mut b = L3Book::new();
+    b.add(1, Side::Bid, 100, 5).unwrap();
+    for price in [1i64 << 62, -(1i64 << 62), i64::MAX, i64::MIN] {
+        assert!(matches!(b.add(2, Side::Ask, price, 1), Err(L3Error::PriceOutOfRange { .. })));
+        assert!(matches!(b.modify(1, price, 5), Err(L3Error::PriceOutOfRange { .. })));
+    }
+    assert_eq!(b.order(1), Some((Side::Bid, 100, 5)));
+    assert_eq!(b.order_count(), 1);
 }
