@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import hypothesis_profiles  # noqa: F401  (registers and loads the Hypothesis profile)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BINANCE_DIR = REPO_ROOT / "python" / "adapters" / "data" / "binance"
 

@@ -154,12 +154,12 @@ fn scan_message(events: &[Event], start: usize) -> Result<usize, Scan> {
     let mut bad = 0u64;
     let mut end = None;
     for (j, ev) in events[start..].iter().enumerate() {
+        // Side, size and price are checked on level rows only: an EMPTY row carries none.
+        let level_bad = (ev.side > 1) | (ev.qty < 0) | !crate::query::price_in_range(ev.price);
         bad |= ((ev.kind ^ h.kind) as u64)
             | (ev.seq_last ^ h.seq_last) as u64
             | (ev.seq_first ^ h.seq_first) as u64
-            | ((ev.side > 1) as u64)
-            | ((ev.qty < 0) as u64)
-            | (!crate::query::price_in_range(ev.price) as u64);
+            | (level_bad & !ev.is_empty()) as u64;
         if ev.flags & (FLAG_BEGIN | FLAG_END) != 0 {
             if j > 0 && ev.begins() {
                 return Err(Scan::Unterminated);
@@ -182,6 +182,8 @@ fn scan_message(events: &[Event], start: usize) -> Result<usize, Scan> {
                     "rows of one message disagree on kind or ids (kind {} vs {}, u {} vs {})",
                     ev.kind, h.kind, ev.seq_last, h.seq_last
                 ))
+            } else if ev.is_empty() {
+                None
             } else if ev.side > 1 {
                 Some(format!("side {} is not 0 (bid) or 1 (ask)", ev.side))
             } else if ev.qty < 0 {

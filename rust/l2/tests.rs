@@ -224,6 +224,19 @@ fn batch_counts_gaps_with_rows_and_records_tops() {
 }
 
 #[test]
+fn an_empty_row_is_not_checked_for_side_or_size() {
+    let mut rows = message(KIND_SNAPSHOT, (0, 100, 0), &[(0, 9, 1)]);
+    let mut empty = message(KIND_DIFF, (100, 101, 99), &[]);
+    empty[0].side = 3;
+    empty[0].qty = -1;
+    rows.append(&mut empty);
+    let mut b = L2Book::new(Rule::Futures);
+    let st = b.apply_events(&rows, false, 0);
+    assert_eq!((st.errors, st.diffs_applied), (0, 1));
+    assert_eq!(b.last_update_id(), Some(101));
+}
+
+#[test]
 fn rows_stay_valid_across_calls() {
     // A diff buffered in call 1 breaks the chain when call 2's snapshot replays it.
     let mut first = message(KIND_DIFF, (101, 105, 100), &[(0, 10, 1)]);
