@@ -1,0 +1,89 @@
+"""Shared value checks for the domain's constructors; each raises a ValidationError."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import Enum
+from typing import TypeVar
+
+from engine.domain.errors import ValidationError
+
+CLIENT_ORDER_ID_PATTERN = re.compile(r"[.A-Z:/a-z0-9_-]{1,36}")
+"""Binance's rule (`^[\\.A-Z\\:/a-z0-9_-]{1,36}$`), the strictest common one among venues."""
+
+
+def decimal(field: str, value: object, subject: str = "") -> Decimal:
+    """A finite Decimal; floats are refused because they cannot hold 0.1 exactly."""
+    if not isinstance(value, Decimal):
+        kind = type(value).__name__
+        raise ValidationError(field, value, f"is a {kind} (rule: Decimal, never float)", subject)
+    if not value.is_finite():
+        raise ValidationError(field, value, "is not finite (rule: a finite Decimal)", subject)
+    return value
+
+
+def positive(field: str, value: object, subject: str = "") -> Decimal:
+    number = decimal(field, value, subject)
+    if number <= 0:
+        raise ValidationError(field, number, "is not positive (rule: > 0)", subject)
+    return number
+
+
+def non_negative(field: str, value: object, subject: str = "") -> Decimal:
+    number = decimal(field, value, subject)
+    if number < 0:
+        raise ValidationError(field, number, "is negative (rule: >= 0)", subject)
+    return number
+
+
+def timestamp_ns(field: str, value: object, subject: str = "") -> int:
+    """Integer nanoseconds since the Unix epoch, never negative."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        kind = type(value).__name__
+        raise ValidationError(field, value, f"is a {kind} (rule: int nanoseconds)", subject)
+    if value < 0:
+        raise ValidationError(field, value, "is negative (rule: int nanoseconds >= 0)", subject)
+    return value
+
+
+def text(field: str, value: object, subject: str = "", max_length: int = 64) -> str:
+    """A non-empty identifier without surrounding or inner whitespace."""
+    if not isinstance(value, str):
+        raise ValidationError(field, value, f"is a {type(value).__name__} (rule: str)", subject)
+    if not value or len(value) > max_length or any(c.isspace() for c in value):
+        rule = f"(rule: 1..{max_length} characters, no whitespace)"
+        raise ValidationError(field, value, f"is not a valid identifier {rule}", subject)
+    return value
+
+
+def client_order_id(value: object, subject: str = "") -> str:
+    if not isinstance(value, str) or CLIENT_ORDER_ID_PATTERN.fullmatch(value) is None:
+        rule = "(rule: 1..36 characters of A-Z a-z 0-9 . : / _ -)"
+        raise ValidationError("client_order_id", value, f"is not valid {rule}", subject)
+    return value
+
+
+def decimals_of(step: Decimal) -> int:
+    """Decimal places a step needs: 0.010 -> 2, 5 -> 0, 1E+1 -> 0."""
+    exponent = step.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # finite by construction
+    return max(0, -exponent)
+
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def member(field: str, value: object, kind: type[_E], subject: str = "") -> _E:
+    """A member of `kind` itself; plain strings are refused so typos cannot slip through."""
+    if not isinstance(value, kind):
+        names = ", ".join(str(m.value) for m in kind)
+        rule = f"is not a {kind.__name__} (rule: one of {names})"
+        raise ValidationError(field, value, rule, subject)
+    return value
+
+
+def flag(field: str, value: object, subject: str = "") -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(field, value, "is not a bool (rule: True or False)", subject)
+    return value

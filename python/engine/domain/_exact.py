@@ -1,0 +1,43 @@
+"""Decimal arithmetic that cannot round silently: contexts wide enough, Inexact trapped."""
+
+from __future__ import annotations
+
+from decimal import Context, Decimal, Inexact
+
+AVERAGE_DIGITS = 40
+"""Significant digits of an average price. A quotient that terminates within them is
+exact; one that does not (301 / 3) is rounded half-even at the 40th digit, far below any
+tick. The exact numerator and denominator stay available (filled_notional, filled_qty)."""
+
+
+def _digits(value: Decimal) -> int:
+    return len(value.as_tuple().digits)
+
+
+def _exponent(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # only finite Decimals reach here
+    return exponent
+
+
+def product(left: Decimal, right: Decimal) -> Decimal:
+    """left * right, exactly (raises decimal.Inexact rather than round)."""
+    digits = _digits(left) + _digits(right) + 2
+    return Context(prec=max(28, digits), traps=[Inexact]).multiply(left, right)
+
+
+def total(left: Decimal, right: Decimal) -> Decimal:
+    """left + right, exactly (raises decimal.Inexact rather than round)."""
+    span = max(_digits(left) + _exponent(left), _digits(right) + _exponent(right))
+    low = min(_exponent(left), _exponent(right))
+    return Context(prec=max(28, span - low + 2), traps=[Inexact]).add(left, right)
+
+
+def difference(left: Decimal, right: Decimal) -> Decimal:
+    return total(left, -right)
+
+
+def average(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """numerator / denominator to AVERAGE_DIGITS significant digits, trailing zeros cut."""
+    quotient = Context(prec=AVERAGE_DIGITS).divide(numerator, denominator)
+    return quotient.normalize(Context(prec=AVERAGE_DIGITS)) if quotient else Decimal(0)

@@ -1,0 +1,554 @@
+"""Order: validated terms plus the state machine, driven only by `Order.apply(event)`.
+
+The state machine is `TRANSITIONS`, a plain dict `(status, event kind) -> status`; a pair
+missing from it raises InvalidStateTransition and leaves the order unchanged. Choices
+where venues differ (each has a test):
+- A partial fill while a cancel or an amendment is in flight keeps the order PENDING_*:
+  the request is still outstanding and its answer decides what comes next. A fill that
+  completes the order makes it FILLED whatever was pending.
+- RESUME as a target means "the state the order would be in without the request": an
+  amendment's answer returns to the working state (PARTIALLY_FILLED if fills arrived
+  meanwhile); a rejected cancel returns to PENDING_UPDATE if an amendment is still in
+  flight, else to the working state.
+- Three guards, named in the error when they refuse: TRIGGERED only for trigger types;
+  an amendment's answer only while one is in flight; an ACCEPTED, TRIGGERED or partial
+  fill arriving during a request must also be allowed from the working state (so a
+  second TRIGGERED is refused even while PENDING_CANCEL).
+- Terminal states accept nothing: late or duplicate venue reports for a closed order
+  are the OrderManager's to drop (check `is_closed`). A locally held order (an emulated
+  stop, a bracket child) can be CANCELED or EXPIRED from INITIALIZED.
+Amounts are Decimals: the order speaks the caller's and the venue's units; conversion to
+ticks/lots happens at the Rust boundary through its Instrument, which checks the grid.
+`leaves_qty` is always quantity - filled_qty (it does not drop to 0 on cancel; use
+`is_open`), so filled + leaves = quantity holds in every state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import Enum
+from types import MappingProxyType
+from typing import Final
+
+from engine.domain import _checks, _exact
+from engine.domain.enums import (
+    OrderEventKind,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+    TriggerSource,
+)
+from engine.domain.errors import (
+    DuplicateFillError,
+    InvalidStateTransition,
+    OverfillError,
+    ValidationError,
+)
+from engine.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
+    OrderUpdateRejected,
+)
+from engine.domain.fill import Fill
+
+__all__ = [
+    "EVENT_KINDS",
+    "MAX_TRAILING_OFFSET_BPS",
+    "RESUME",
+    "TRANSITIONS",
+    "WORKING_STATES",
+    "Order",
+    "OrderTerms",
+    "Resume",
+]
+
+
+class Resume(Enum):
+    """The one non-status target in the table; see the module docstring."""
+
+    RESUME = "RESUME"
+
+
+RESUME: Final = Resume.RESUME
+
+S = OrderStatus
+K = OrderEventKind
+
+_TABLE: dict[tuple[OrderStatus, OrderEventKind], OrderStatus | Resume] = {
+    # Not yet sent: the risk gate decides; a locally held order can end here.
+    (S.INITIALIZED, K.DENIED): S.DENIED,
+    (S.INITIALIZED, K.SUBMITTED): S.SUBMITTED,
+    (S.INITIALIZED, K.CANCELED): S.CANCELED,
+    (S.INITIALIZED, K.EXPIRED): S.EXPIRED,
+    # Sent, not acknowledged: fills and IOC/FOK outcomes can beat the ack.
+    (S.SUBMITTED, K.ACCEPTED): S.ACCEPTED,
+    (S.SUBMITTED, K.REJECTED): S.REJECTED,
+    (S.SUBMITTED, K.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.SUBMITTED, K.FULL_FILL): S.FILLED,
+    (S.SUBMITTED, K.PENDING_CANCEL): S.PENDING_CANCEL,
+    (S.SUBMITTED, K.CANCELED): S.CANCELED,
+    (S.SUBMITTED, K.EXPIRED): S.EXPIRED,
+    # Working at the venue.
+    (S.ACCEPTED, K.TRIGGERED): S.TRIGGERED,
+    (S.ACCEPTED, K.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.ACCEPTED, K.FULL_FILL): S.FILLED,
+    (S.ACCEPTED, K.PENDING_UPDATE): S.PENDING_UPDATE,
+    (S.ACCEPTED, K.PENDING_CANCEL): S.PENDING_CANCEL,
+    (S.ACCEPTED, K.CANCELED): S.CANCELED,
+    (S.ACCEPTED, K.EXPIRED): S.EXPIRED,
+    # A triggered stop works like a market or limit order; the venue may still refuse it.
+    (S.TRIGGERED, K.REJECTED): S.REJECTED,
+    (S.TRIGGERED, K.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.TRIGGERED, K.FULL_FILL): S.FILLED,
+    (S.TRIGGERED, K.PENDING_UPDATE): S.PENDING_UPDATE,
+    (S.TRIGGERED, K.PENDING_CANCEL): S.PENDING_CANCEL,
+    (S.TRIGGERED, K.CANCELED): S.CANCELED,
+    (S.TRIGGERED, K.EXPIRED): S.EXPIRED,
+    (S.PARTIALLY_FILLED, K.ACCEPTED): S.PARTIALLY_FILLED,  # the ack arrived after a fill
+    (S.PARTIALLY_FILLED, K.PARTIAL_FILL): S.PARTIALLY_FILLED,
+    (S.PARTIALLY_FILLED, K.FULL_FILL): S.FILLED,
+    (S.PARTIALLY_FILLED, K.PENDING_UPDATE): S.PENDING_UPDATE,
+    (S.PARTIALLY_FILLED, K.PENDING_CANCEL): S.PENDING_CANCEL,
+    (S.PARTIALLY_FILLED, K.CANCELED): S.CANCELED,  # IOC rest, slippage cap, venue cancel
+    (S.PARTIALLY_FILLED, K.EXPIRED): S.EXPIRED,
+    # An amendment in flight.
+    (S.PENDING_UPDATE, K.UPDATED): RESUME,
+    (S.PENDING_UPDATE, K.UPDATE_REJECTED): RESUME,
+    (S.PENDING_UPDATE, K.TRIGGERED): S.PENDING_UPDATE,
+    (S.PENDING_UPDATE, K.PARTIAL_FILL): S.PENDING_UPDATE,
+    (S.PENDING_UPDATE, K.FULL_FILL): S.FILLED,
+    (S.PENDING_UPDATE, K.PENDING_CANCEL): S.PENDING_CANCEL,  # cancel without waiting
+    (S.PENDING_UPDATE, K.CANCELED): S.CANCELED,
+    (S.PENDING_UPDATE, K.EXPIRED): S.EXPIRED,
+    # A cancel in flight: it can lose the race to fills, or be refused.
+    (S.PENDING_CANCEL, K.CANCELED): S.CANCELED,
+    (S.PENDING_CANCEL, K.CANCEL_REJECTED): RESUME,
+    (S.PENDING_CANCEL, K.ACCEPTED): S.PENDING_CANCEL,  # cancel sent before the ack came
+    (S.PENDING_CANCEL, K.REJECTED): S.REJECTED,  # ... or before the venue refused it
+    (S.PENDING_CANCEL, K.TRIGGERED): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, K.PARTIAL_FILL): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, K.FULL_FILL): S.FILLED,
+    (S.PENDING_CANCEL, K.UPDATED): S.PENDING_CANCEL,  # answer to an amendment sent before
+    (S.PENDING_CANCEL, K.UPDATE_REJECTED): S.PENDING_CANCEL,
+    (S.PENDING_CANCEL, K.EXPIRED): S.EXPIRED,
+}
+del S, K
+
+TRANSITIONS: Final[Mapping[tuple[OrderStatus, OrderEventKind], OrderStatus | Resume]] = (
+    MappingProxyType(_TABLE)
+)
+"""The whole state machine as data; read-only."""
+
+WORKING_STATES: Final = frozenset(
+    {
+        OrderStatus.SUBMITTED,
+        OrderStatus.ACCEPTED,
+        OrderStatus.TRIGGERED,
+        OrderStatus.PARTIALLY_FILLED,
+    }
+)
+"""Where an order is when no request of ours is in flight and it is not closed."""
+
+EVENT_KINDS: Final[Mapping[type[OrderEvent], OrderEventKind]] = MappingProxyType(
+    {
+        OrderDenied: OrderEventKind.DENIED,
+        OrderSubmitted: OrderEventKind.SUBMITTED,
+        OrderAccepted: OrderEventKind.ACCEPTED,
+        OrderRejected: OrderEventKind.REJECTED,
+        OrderTriggered: OrderEventKind.TRIGGERED,
+        OrderPendingUpdate: OrderEventKind.PENDING_UPDATE,
+        OrderUpdated: OrderEventKind.UPDATED,
+        OrderUpdateRejected: OrderEventKind.UPDATE_REJECTED,
+        OrderPendingCancel: OrderEventKind.PENDING_CANCEL,
+        OrderCanceled: OrderEventKind.CANCELED,
+        OrderCancelRejected: OrderEventKind.CANCEL_REJECTED,
+        OrderExpired: OrderEventKind.EXPIRED,
+    }
+)
+"""Event class -> table column; OrderFilled is PARTIAL_FILL or FULL_FILL by its size."""
+
+_PASS_THROUGH = frozenset(
+    {OrderEventKind.ACCEPTED, OrderEventKind.TRIGGERED, OrderEventKind.PARTIAL_FILL}
+)
+_PENDING = frozenset({OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL})
+
+MAX_TRAILING_OFFSET_BPS = Decimal(10_000)
+"""100%: a trailing offset at or beyond it could never trigger a sell stop sensibly."""
+
+_MARKET_TYPES = frozenset(
+    {
+        OrderType.MARKET,
+        OrderType.STOP_MARKET,
+        OrderType.TAKE_PROFIT_MARKET,
+        OrderType.TRAILING_STOP_MARKET,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderTerms:
+    """What was asked for, validated as a whole. Immutable; an amendment makes new terms.
+
+    `price` is the limit price (LIMIT and *_LIMIT only); `trigger_price` is the stop or
+    take-profit level, its own field, never folded into `price`. A trailing stop takes
+    exactly one of `trailing_offset` (price units) or `trailing_offset_bps`, and an
+    optional `trigger_price` as its initial stop. `trigger_source` defaults to
+    LAST_TRADE for trigger types and must be None otherwise. `expire_time_ns` is for GTD
+    only and must be after `ts_init`."""
+
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    trigger_source: TriggerSource | None = None
+    trailing_offset: Decimal | None = None
+    trailing_offset_bps: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.GTC
+    expire_time_ns: int | None = None
+    post_only: bool = False
+    reduce_only: bool = False
+    ts_init: int = 0
+
+    def __post_init__(self) -> None:
+        cid = _checks.client_order_id(self.client_order_id)
+        subject = f"order {cid}"
+        _checks.text("symbol", self.symbol, subject)
+        _checks.member("side", self.side, OrderSide, subject)
+        kind = _checks.member("order_type", self.order_type, OrderType, subject)
+        tif = _checks.member("time_in_force", self.time_in_force, TimeInForce, subject)
+        _checks.positive("quantity", self.quantity, subject)
+        _checks.timestamp_ns("ts_init", self.ts_init, subject)
+        _checks.flag("post_only", self.post_only, subject)
+        _checks.flag("reduce_only", self.reduce_only, subject)
+
+        # Limit price: exactly for the limit-priced types.
+        if kind.has_limit_price:
+            if self.price is None:
+                raise ValidationError(
+                    "price", None, f"missing (rule: required for {kind})", subject
+                )
+            _checks.positive("price", self.price, subject)
+        elif self.price is not None:
+            rule = f"given (rule: {kind} has no limit price)"
+            raise ValidationError("price", self.price, rule, subject)
+
+        # Trigger price and source: their own fields, only on trigger types.
+        if kind.is_triggered:
+            if self.trigger_price is None and kind is not OrderType.TRAILING_STOP_MARKET:
+                rule = f"missing (rule: required for {kind})"
+                raise ValidationError("trigger_price", None, rule, subject)
+            if self.trigger_price is not None:
+                _checks.positive("trigger_price", self.trigger_price, subject)
+            if self.trigger_source is None:
+                object.__setattr__(self, "trigger_source", TriggerSource.LAST_TRADE)
+            _checks.member("trigger_source", self.trigger_source, TriggerSource, subject)
+        else:
+            for name in ("trigger_price", "trigger_source"):
+                if getattr(self, name) is not None:
+                    rule = f"given (rule: {kind} has no trigger)"
+                    raise ValidationError(name, getattr(self, name), rule, subject)
+
+        # Trailing offset: exactly one form, trailing stops only.
+        offsets = {
+            name: getattr(self, name)
+            for name in ("trailing_offset", "trailing_offset_bps")
+            if getattr(self, name) is not None
+        }
+        if kind is OrderType.TRAILING_STOP_MARKET:
+            if len(offsets) != 1:
+                rule = "(rule: exactly one of trailing_offset, trailing_offset_bps)"
+                raise ValidationError("trailing offset", sorted(offsets), f"given {rule}", subject)
+            for name, value in offsets.items():
+                _checks.positive(name, value, subject)
+            bps = self.trailing_offset_bps
+            if bps is not None and bps >= MAX_TRAILING_OFFSET_BPS:
+                rule = f"not below {MAX_TRAILING_OFFSET_BPS} (rule: < 100%)"
+                raise ValidationError("trailing_offset_bps", bps, rule, subject)
+        else:
+            for name, value in offsets.items():
+                rule = f"given (rule: only for {OrderType.TRAILING_STOP_MARKET})"
+                raise ValidationError(name, value, rule, subject)
+
+        # Time in force.
+        if tif is TimeInForce.GTD:
+            if self.expire_time_ns is None:
+                raise ValidationError(
+                    "expire_time_ns", None, "missing (rule: required for GTD)", subject
+                )
+            expiry = _checks.timestamp_ns("expire_time_ns", self.expire_time_ns, subject)
+            if expiry <= self.ts_init:
+                rule = f"not after ts_init {self.ts_init} (rule: GTD expires in the future)"
+                raise ValidationError("expire_time_ns", expiry, rule, subject)
+            if kind is OrderType.MARKET:
+                raise ValidationError("time_in_force", tif, "with MARKET (rule: no GTD)", subject)
+        elif self.expire_time_ns is not None:
+            rule = f"given with {tif} (rule: GTD only)"
+            raise ValidationError("expire_time_ns", self.expire_time_ns, rule, subject)
+
+        if self.post_only and not (
+            kind is OrderType.LIMIT and tif in (TimeInForce.GTC, TimeInForce.GTD)
+        ):
+            rule = "(rule: post_only only with LIMIT and GTC or GTD)"
+            raise ValidationError("post_only", True, f"with {kind} {tif} {rule}", subject)
+
+    @property
+    def is_market(self) -> bool:
+        """Takes liquidity at whatever price when it works (slippage caps apply)."""
+        return self.order_type in _MARKET_TYPES
+
+
+class Order:
+    """One order: its terms, status, fills and history. Change it only with `apply`.
+
+    `apply` is atomic: an event it refuses raises and leaves the order as it was."""
+
+    __slots__ = (
+        "_events",
+        "_filled_notional",
+        "_filled_qty",
+        "_fills",
+        "_status",
+        "_terms",
+        "_trade_ids",
+        "_update_in_flight",
+        "_venue_order_id",
+        "_working",
+    )
+
+    def __init__(self, terms: OrderTerms) -> None:
+        if not isinstance(terms, OrderTerms):
+            raise ValidationError("terms", terms, "is not OrderTerms")
+        self._terms = terms
+        self._status = OrderStatus.INITIALIZED
+        self._working = OrderStatus.INITIALIZED
+        self._update_in_flight = False
+        self._filled_qty = Decimal(0)
+        self._filled_notional = Decimal(0)
+        self._fills: tuple[Fill, ...] = ()
+        self._trade_ids: frozenset[str] = frozenset()
+        self._events: tuple[OrderEvent, ...] = ()
+        self._venue_order_id = ""
+
+    # --- read-only view -----------------------------------------------------------------
+    @property
+    def terms(self) -> OrderTerms:
+        return self._terms
+
+    @property
+    def client_order_id(self) -> str:
+        return self._terms.client_order_id
+
+    @property
+    def symbol(self) -> str:
+        return self._terms.symbol
+
+    @property
+    def side(self) -> OrderSide:
+        return self._terms.side
+
+    @property
+    def order_type(self) -> OrderType:
+        return self._terms.order_type
+
+    @property
+    def quantity(self) -> Decimal:
+        return self._terms.quantity
+
+    @property
+    def price(self) -> Decimal | None:
+        return self._terms.price
+
+    @property
+    def trigger_price(self) -> Decimal | None:
+        return self._terms.trigger_price
+
+    @property
+    def status(self) -> OrderStatus:
+        return self._status
+
+    @property
+    def venue_order_id(self) -> str:
+        return self._venue_order_id
+
+    @property
+    def filled_qty(self) -> Decimal:
+        return self._filled_qty
+
+    @property
+    def leaves_qty(self) -> Decimal:
+        """quantity - filled_qty, in every state (see the module docstring)."""
+        return _exact.difference(self._terms.quantity, self._filled_qty)
+
+    @property
+    def filled_notional(self) -> Decimal:
+        """Sum of price * quantity over the fills, exact."""
+        return self._filled_notional
+
+    @property
+    def avg_fill_price(self) -> Decimal | None:
+        """filled_notional / filled_qty (see `_exact.average`); None before any fill."""
+        if not self._filled_qty:
+            return None
+        return _exact.average(self._filled_notional, self._filled_qty)
+
+    @property
+    def fills(self) -> tuple[Fill, ...]:
+        return self._fills
+
+    @property
+    def events(self) -> tuple[OrderEvent, ...]:
+        """Every applied event, oldest first."""
+        return self._events
+
+    @property
+    def is_closed(self) -> bool:
+        return self._status.is_terminal
+
+    @property
+    def is_open(self) -> bool:
+        """Sent and not closed: it may still fill."""
+        return not self.is_closed and self._status is not OrderStatus.INITIALIZED
+
+    @property
+    def is_pending(self) -> bool:
+        """A cancel or an amendment of ours awaits the venue's answer."""
+        return self._status in _PENDING
+
+    def __repr__(self) -> str:
+        t = self._terms
+        return (
+            f"Order({t.client_order_id} {t.side} {t.order_type} {t.quantity} {t.symbol}"
+            f" status={self._status} filled={self._filled_qty})"
+        )
+
+    # --- the state machine --------------------------------------------------------------
+    def event_kind(self, event: OrderEvent) -> OrderEventKind:
+        """The table column `event` falls in for this order (fills: by their size)."""
+        if isinstance(event, OrderFilled):
+            quantity = event.fill.quantity
+            return (
+                OrderEventKind.FULL_FILL
+                if quantity == self.leaves_qty
+                else (OrderEventKind.PARTIAL_FILL)
+            )
+        try:
+            return EVENT_KINDS[type(event)]
+        except KeyError:
+            raise ValidationError("event", event, "is not an applicable order event") from None
+
+    def apply(self, event: OrderEvent) -> OrderStatus:
+        """Applies one event and returns the new status; refused events change nothing."""
+        if event.client_order_id != self.client_order_id:
+            rule = f"does not match order {self.client_order_id}"
+            raise ValidationError("client_order_id", event.client_order_id, rule)
+        kind = self.event_kind(event)
+        target = TRANSITIONS.get((self._status, kind))
+        if target is None:
+            raise self._refusal(event, kind)
+        if isinstance(event, OrderFilled):
+            self._check_fill(event.fill)
+        working = self._working
+        if kind is OrderEventKind.TRIGGERED and not self.order_type.is_triggered:
+            raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
+        if kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED) and not (
+            self._update_in_flight
+        ):
+            raise self._refusal(event, kind, "guard: no amendment in flight")
+        if self._status in _PENDING and kind in _PASS_THROUGH:
+            moved = TRANSITIONS.get((working, kind))
+            if not isinstance(moved, OrderStatus) or moved not in WORKING_STATES:
+                why = f"guard: the working state {working} does not accept it"
+                raise self._refusal(event, kind, why)
+            working = moved
+        terms = self._amended(event) if isinstance(event, OrderUpdated) else self._terms
+
+        if target is RESUME:
+            resumed_to_update = kind is OrderEventKind.CANCEL_REJECTED and self._update_in_flight
+            status = OrderStatus.PENDING_UPDATE if resumed_to_update else working
+        else:
+            assert isinstance(target, OrderStatus)
+            status = target
+        if status in WORKING_STATES:
+            working = status
+
+        # Everything checked: commit.
+        if isinstance(event, OrderFilled):
+            fill = event.fill
+            self._filled_qty = _exact.total(self._filled_qty, fill.quantity)
+            self._filled_notional = _exact.total(self._filled_notional, fill.notional)
+            self._fills += (fill,)
+            self._trade_ids |= {fill.trade_id}
+        if isinstance(event, OrderAccepted) and event.venue_order_id:
+            self._venue_order_id = event.venue_order_id
+        if kind is OrderEventKind.PENDING_UPDATE:
+            self._update_in_flight = True
+        elif kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED):
+            self._update_in_flight = False
+        self._terms = terms
+        self._working = working
+        self._status = status
+        self._events += (event,)
+        return status
+
+    def _check_fill(self, fill: Fill) -> None:
+        subject = f"order {self.client_order_id}"
+        if fill.symbol != self.symbol:
+            raise ValidationError("fill.symbol", fill.symbol, f"is not {self.symbol}", subject)
+        if fill.side is not self.side:
+            raise ValidationError("fill.side", fill.side, f"is not {self.side}", subject)
+        if fill.trade_id in self._trade_ids:
+            raise DuplicateFillError("trade_id", fill.trade_id, "already applied", subject)
+        if fill.quantity > self.leaves_qty:
+            rule = (
+                f"would overfill: filled_qty {self.filled_qty} + fill > quantity"
+                f" {self.quantity} (leaves_qty {self.leaves_qty})"
+            )
+            raise OverfillError("fill.quantity", fill.quantity, rule, subject)
+
+    def _amended(self, event: OrderUpdated) -> OrderTerms:
+        """New terms, validated like new ones; never below what has already filled."""
+        if event.price is not None and not self.order_type.has_limit_price:
+            raise ValidationError(
+                "price", event.price, f"amended on {self.order_type} (rule: no limit price)"
+            )
+        if event.trigger_price is not None and not self.order_type.is_triggered:
+            raise ValidationError(
+                "trigger_price",
+                event.trigger_price,
+                f"amended on {self.order_type} (rule: no trigger)",
+            )
+        quantity = self.quantity if event.quantity is None else event.quantity
+        if quantity <= self._filled_qty:
+            rule = f"not above filled_qty {self._filled_qty} (rule: amend above what filled)"
+            raise ValidationError("quantity", quantity, rule, f"order {self.client_order_id}")
+        return replace(
+            self._terms,
+            quantity=quantity,
+            price=self.price if event.price is None else event.price,
+            trigger_price=self.trigger_price
+            if event.trigger_price is None
+            else (event.trigger_price),
+        )
+
+    def _refusal(
+        self, event: OrderEvent, kind: OrderEventKind, why: str = ""
+    ) -> InvalidStateTransition:
+        name = f"{type(event).__name__} ({kind})"
+        return InvalidStateTransition(self.client_order_id, str(self._status), name, why)
