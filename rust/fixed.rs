@@ -161,6 +161,11 @@ impl Step {
         self.scale
     }
 
+    /// The step's normalised mantissa: the step is `mantissa() × 10^-scale()` exactly.
+    pub fn mantissa(&self) -> i128 {
+        self.mantissa
+    }
+
     /// Converts a decimal string to a whole number of steps; exact or an error.
     #[inline]
     pub fn to_units(&self, value: &str, allow_negative: bool) -> Result<i64, FixedError> {

@@ -3,12 +3,14 @@
 //! Plain Rust; the PyO3 bindings live in `python/` behind the `python` feature so
 //! `cargo test` and the criterion benches need no Python.
 
+pub mod accounting;
 pub mod batch;
 pub mod builder;
 pub mod event;
 pub mod fixed;
 pub mod l2;
 pub mod l3;
+pub mod money;
 pub mod query;
 pub mod side;
 
