@@ -12,7 +12,9 @@ pub mod l2;
 pub mod l3;
 pub mod money;
 pub mod query;
+pub mod risk;
 pub mod side;
+pub mod sim;
 
 #[cfg(feature = "python")]
 mod python;

@@ -1,0 +1,853 @@
+//! Simulated venue (part 1): one instrument, our orders matched against an L2 book and
+//! the market's trade prints, deterministic, producing venue reports with timestamps.
+//!
+//! # Inputs
+//!
+//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. Snapshot and
+//!   diff messages (rows from `FLAG_BEGIN` to `FLAG_END`) go to the owned [`L2Book`]
+//!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
+//!   aggressor). Tickers and L3 rows are ignored in this part (counted in
+//!   [`SimStats::ignored_rows`]).
+//! - Our commands: [`SimVenue::submit`] and [`SimVenue::cancel`], each with its own
+//!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
+//!   and may carry a client id, unique among live orders.
+//!
+//! # Clock and timestamps
+//!
+//! The venue clock is the latest timestamp seen: a row's `ts_event`, or its `ts_recv`
+//! when `ts_event` is 0, and a command's `ts`. It never goes back: an input older than
+//! the clock is handled at the clock's time. Every report carries the (clock) time of
+//! the event or command that caused it. There is no latency in this part: a command
+//! takes effect at its own timestamp, between two market events.
+//!
+//! GTD orders expire when the clock reaches their expiry (`clock >= expiry`), checked
+//! *before* the event or command that advanced the clock is applied: a trade print at
+//! exactly the expiry time does not fill the order.
+//!
+//! # Reports
+//!
+//! `Accepted` (the order passed validation), `Rejected{reason}` (it did not; nothing
+//! else is ever reported for it), `Filled{price, qty, liquidity, fee, leaves}` (one per
+//! execution; `leaves` is the quantity still open after it), `Canceled{reason}`,
+//! `Expired`, and `CancelRejected{reason}` for a cancel of an order that is not live.
+//! Terminal reports: `Rejected`, `Canceled`, `Expired`, and a `Filled` with `leaves == 0`;
+//! every order gets exactly one of them (market, IOC and FOK orders get it within the
+//! `submit` call). Reason codes are stable upper-case strings ([`Reason::as_str`]).
+//!
+//! # Taking liquidity (market orders and the marketable part of limit orders)
+//!
+//! The order walks the opposite side of the book from the touch, filling at each
+//! level's price for at most the level's size, as taker.
+//!
+//! - **Consumed liquidity.** What our fills took is remembered per side as price ->
+//!   lots until the next book message (snapshot or diff) is applied, whatever the
+//!   message's outcome: within one market event, the size available to our next order
+//!   at a price is the book's size minus what we already took there. Trade prints do
+//!   not reset it.
+//! - **Market orders** stop at a slippage cap: `cap = ref ± floor(|ref| × bps / 10000)`
+//!   ticks (+ for a buy, - for a sell), where `ref` is the touch of the side the order
+//!   takes from (best ask for a buy, best bid for a sell) as the book shows it at
+//!   submission (not net of consumed liquidity, so a second order in the same event
+//!   gets the same cap and reaches it sooner). `bps` is the order's own
+//!   `slippage_bps`, or the venue's default. Rounding the offset down keeps every fill
+//!   inside the cap. The remainder is canceled with `SLIPPAGE_CAP` when the next level
+//!   is beyond the cap, or `NO_LIQUIDITY` when the side ran out inside the cap. A market
+//!   order never rests (GTC, GTD and IOC all behave as IOC); FOK is honoured (all
+//!   within the cap, or nothing). A market order with an empty opposite side is
+//!   rejected (`NO_REFERENCE_PRICE`); post-only market orders are rejected.
+//! - **Limit orders** walk up to their limit price. IOC: the remainder is canceled
+//!   (`IOC_REMAINDER`). FOK: the walk is checked first; if the available size up to the
+//!   limit is short, the order is canceled (`FOK_UNFILLABLE`) with nothing filled.
+//!   GTC/GTD: the remainder rests as maker at the limit price.
+//! - **Post-only** is rejected (`POST_ONLY_WOULD_CROSS`) when the opposite touch as the
+//!   book shows it is at or better than the limit (a locked book counts as crossing),
+//!   not net of consumed liquidity: the conservative choice. Post-only requires GTC or
+//!   GTD (`POST_ONLY_NEEDS_GTC_OR_GTD`).
+//!
+//! # Resting orders: the conservative queue model
+//!
+//! The L2 book is the market's; our resting orders are not in it (they do not match
+//! each other, and the L2 sizes never include them).
+//!
+//! - When an order rests, `queue_ahead` = the book's size at its price on its side.
+//! - A trade print at price `p` whose aggressor is on the other side is a budget of
+//!   `qty` lots, handed out in price priority (best price for the aggressor's
+//!   counterparty first: for a sell aggressor, our highest bids first):
+//!   - our orders at prices strictly better than `p` (the aggressor traded through
+//!     them) are filled up to their remaining size, in time order, while the budget
+//!     lasts;
+//!   - our orders at exactly `p`, in time order: the print first eats the market lots
+//!     ahead of the order (`queue_ahead`), then fills the order. Market lots eaten by
+//!     this print ahead of an earlier order of ours are also ahead of the later ones
+//!     and reduce their `queue_ahead` too.
+//!
+//!   Fills are at our price, as maker, partial to the lot.
+//! - A size decrease at our level seen in a book diff is assumed to come off the back of
+//!   the queue: `queue_ahead` does not shrink, except that it is clamped to the level's
+//!   current size (it can never exceed it). An increase goes behind us. After a
+//!   snapshot every resting order is clamped. Nothing is clamped while the book is stale.
+//! - The book moving through our price without a print does not fill us: only prints do.
+//!
+//! # Fees
+//!
+//! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
+//! exact, rounded toward +inf at the fee asset's precision (accounting rule 2). An order
+//! whose worst-case fill could overflow the fee arithmetic is rejected at submission
+//! (`FEE_OVERFLOW`), so no fill's fee can fail afterwards.
+//!
+//! # Not in this part
+//!
+//! Latency (submit / cancel / modify), amend, stop / take-profit / trailing-stop
+//! triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
+//! our price without a print, and Python bindings.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rustc_hash::FxHashMap;
+
+use crate::accounting::{ContractFees, Liquidity};
+use crate::event::{Event, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
+use crate::l2::{L2Book, Rule};
+use crate::money::Money;
+use crate::query::{price_in_range, PRICE_LIMIT};
+use crate::Side;
+
+/// Internal order id.
+pub type OrderId = u64;
+
+/// Order type: market, or limit at a price in ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    Market,
+    Limit { price: i64 },
+}
+
+/// Time in force. `Gtd` carries its expiry (venue-clock ns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeInForce {
+    Gtc,
+    Ioc,
+    Fok,
+    Gtd { expiry: i64 },
+}
+
+/// An order as we send it. `side` is the book side of our order: Bid buys, Ask sells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    pub client_id: Option<String>,
+    pub side: Side,
+    /// Lots, > 0.
+    pub qty: i64,
+    pub order_type: OrderType,
+    pub tif: TimeInForce,
+    pub post_only: bool,
+    /// Market orders: slippage cap in bps from the reference price; None = venue default.
+    pub slippage_bps: Option<u32>,
+}
+
+impl OrderRequest {
+    pub fn market(side: Side, qty: i64) -> OrderRequest {
+        OrderRequest {
+            client_id: None,
+            side,
+            qty,
+            order_type: OrderType::Market,
+            tif: TimeInForce::Ioc,
+            post_only: false,
+            slippage_bps: None,
+        }
+    }
+
+    pub fn limit(side: Side, qty: i64, price: i64, tif: TimeInForce) -> OrderRequest {
+        OrderRequest {
+            client_id: None,
+            side,
+            qty,
+            order_type: OrderType::Limit { price },
+            tif,
+            post_only: false,
+            slippage_bps: None,
+        }
+    }
+
+    pub fn with_client_id(mut self, id: &str) -> OrderRequest {
+        self.client_id = Some(id.to_string());
+        self
+    }
+
+    pub fn with_slippage_bps(mut self, bps: u32) -> OrderRequest {
+        self.slippage_bps = Some(bps);
+        self
+    }
+
+    pub fn post_only(mut self) -> OrderRequest {
+        self.post_only = true;
+        self
+    }
+}
+
+/// Reason codes of rejects and cancels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// qty <= 0.
+    BadQty,
+    /// Limit price outside the book's range.
+    BadPrice,
+    /// The book is stale (before the first snapshot or after a gap).
+    BookStale,
+    /// A market order with nothing on the side it takes from.
+    NoReferencePrice,
+    /// A market order flagged post-only.
+    PostOnlyMarket,
+    /// Post-only with IOC or FOK.
+    PostOnlyNeedsGtcOrGtd,
+    PostOnlyWouldCross,
+    /// A GTD whose expiry is not after the clock.
+    ExpiryInPast,
+    /// The client id is already used by a live order.
+    DuplicateClientId,
+    /// The worst-case fee of the order does not fit the fee arithmetic.
+    FeeOverflow,
+    /// Market order: the next level is beyond the slippage cap.
+    SlippageCap,
+    /// Market order: the side ran out inside the cap.
+    NoLiquidity,
+    IocRemainder,
+    FokUnfillable,
+    /// Canceled by our cancel command.
+    UserCancel,
+    /// Cancel of an id that is not a live order.
+    UnknownOrder,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::BadQty => "BAD_QTY",
+            Reason::BadPrice => "BAD_PRICE",
+            Reason::BookStale => "BOOK_STALE",
+            Reason::NoReferencePrice => "NO_REFERENCE_PRICE",
+            Reason::PostOnlyMarket => "POST_ONLY_MARKET",
+            Reason::PostOnlyNeedsGtcOrGtd => "POST_ONLY_NEEDS_GTC_OR_GTD",
+            Reason::PostOnlyWouldCross => "POST_ONLY_WOULD_CROSS",
+            Reason::ExpiryInPast => "EXPIRY_IN_PAST",
+            Reason::DuplicateClientId => "DUPLICATE_CLIENT_ID",
+            Reason::FeeOverflow => "FEE_OVERFLOW",
+            Reason::SlippageCap => "SLIPPAGE_CAP",
+            Reason::NoLiquidity => "NO_LIQUIDITY",
+            Reason::IocRemainder => "IOC_REMAINDER",
+            Reason::FokUnfillable => "FOK_UNFILLABLE",
+            Reason::UserCancel => "USER_CANCEL",
+            Reason::UnknownOrder => "UNKNOWN_ORDER",
+        }
+    }
+}
+
+/// What the venue says about an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Accepted,
+    Rejected { reason: Reason },
+    Filled {
+        price: i64,
+        qty: i64,
+        liquidity: Liquidity,
+        fee: Money,
+        /// Open quantity after this fill (0: the order is done).
+        leaves: i64,
+    },
+    Canceled { reason: Reason },
+    Expired,
+    /// A cancel command that could not act (the order stays as it was, if it exists).
+    CancelRejected { reason: Reason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Venue-clock time of the event or command that caused it.
+    pub ts: i64,
+    pub order: OrderId,
+    pub kind: ReportKind,
+}
+
+impl Report {
+    /// True for the report that ends an order's life.
+    pub fn is_terminal(&self) -> bool {
+        match self.kind {
+            ReportKind::Rejected { .. } | ReportKind::Canceled { .. } | ReportKind::Expired => true,
+            ReportKind::Filled { leaves, .. } => leaves == 0,
+            ReportKind::Accepted | ReportKind::CancelRejected { .. } => false,
+        }
+    }
+}
+
+/// Venue-wide settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SimConfig {
+    pub rule: Rule,
+    /// Slippage cap for market orders that do not set their own.
+    pub default_slippage_bps: u32,
+    pub fees: ContractFees,
+}
+
+/// A live (resting) order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestingOrder {
+    pub id: OrderId,
+    pub client_id: Option<String>,
+    pub side: Side,
+    pub price: i64,
+    pub qty: i64,
+    pub filled: i64,
+    /// Market lots ahead of us at our price (conservative model).
+    pub queue_ahead: i64,
+    pub expiry: Option<i64>,
+}
+
+impl RestingOrder {
+    #[inline]
+    pub fn remaining(&self) -> i64 {
+        self.qty - self.filled
+    }
+}
+
+/// Counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimStats {
+    pub rows: u64,
+    pub book_messages: u64,
+    /// Level rows of book messages processed.
+    pub level_rows: u64,
+    pub trades: u64,
+    pub gaps: u64,
+    pub book_errors: u64,
+    pub ignored_rows: u64,
+    pub orders: u64,
+    pub fills: u64,
+}
+
+/// The simulated venue for one instrument.
+#[derive(Debug, Clone)]
+pub struct SimVenue {
+    cfg: SimConfig,
+    book: L2Book,
+    clock: i64,
+    next_id: OrderId,
+    orders: FxHashMap<OrderId, RestingOrder>,
+    clients: FxHashMap<String, OrderId>,
+    /// Per side: price -> our resting ids at that price, in time order.
+    levels: [BTreeMap<i64, Vec<OrderId>>; 2],
+    expiries: BinaryHeap<Reverse<(i64, OrderId)>>,
+    /// Per side of the book: (price, lots) our fills took since the last book message.
+    consumed: [Vec<(i64, i64)>; 2],
+    reports: Vec<Report>,
+    stats: SimStats,
+    scratch_fills: Vec<(i64, i64)>,
+    scratch_ids: Vec<OrderId>,
+    scratch_prices: Vec<i64>,
+}
+
+impl SimVenue {
+    pub fn new(cfg: SimConfig) -> SimVenue {
+        SimVenue {
+            cfg,
+            book: L2Book::new(cfg.rule),
+            clock: i64::MIN,
+            next_id: 1,
+            orders: FxHashMap::default(),
+            clients: FxHashMap::default(),
+            levels: [BTreeMap::new(), BTreeMap::new()],
+            expiries: BinaryHeap::new(),
+            consumed: [Vec::new(), Vec::new()],
+            reports: Vec::new(),
+            stats: SimStats::default(),
+            scratch_fills: Vec::new(),
+            scratch_ids: Vec::new(),
+            scratch_prices: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &SimConfig {
+        &self.cfg
+    }
+
+    pub fn book(&self) -> &L2Book {
+        &self.book
+    }
+
+    /// The venue clock (i64::MIN before any input).
+    pub fn clock(&self) -> i64 {
+        self.clock
+    }
+
+    pub fn stats(&self) -> &SimStats {
+        &self.stats
+    }
+
+    /// Reports produced so far and not yet drained.
+    pub fn reports(&self) -> &[Report] {
+        &self.reports
+    }
+
+    pub fn drain_reports(&mut self) -> std::vec::Drain<'_, Report> {
+        self.reports.drain(..)
+    }
+
+    pub fn clear_reports(&mut self) {
+        self.reports.clear();
+    }
+
+    /// A live resting order.
+    pub fn order(&self, id: OrderId) -> Option<&RestingOrder> {
+        self.orders.get(&id)
+    }
+
+    /// The id of the live order with this client id.
+    pub fn order_by_client_id(&self, client_id: &str) -> Option<OrderId> {
+        self.clients.get(client_id).copied()
+    }
+
+    /// Live resting orders.
+    pub fn open_orders(&self) -> impl Iterator<Item = &RestingOrder> + '_ {
+        self.orders.values()
+    }
+
+    pub fn open_order_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// Lots our fills took at `price` on `side` of the book since the last book message.
+    pub fn consumed_at(&self, side: Side, price: i64) -> i64 {
+        consumed_get(&self.consumed[side.idx()], price)
+    }
+
+    /// Advances the clock to `ts` (never back) and expires GTD orders due; returns the
+    /// clock.
+    fn advance(&mut self, ts: i64) -> i64 {
+        if ts > self.clock {
+            self.clock = ts;
+        }
+        let now = self.clock;
+        while let Some(&Reverse((exp, id))) = self.expiries.peek() {
+            if exp > now {
+                break;
+            }
+            self.expiries.pop();
+            if self.orders.get(&id).is_some_and(|o| o.expiry == Some(exp)) {
+                self.remove_live(id);
+                self.reports.push(Report { ts: now, order: id, kind: ReportKind::Expired });
+            }
+        }
+        now
+    }
+
+    /// Removes a live order from every index.
+    fn remove_live(&mut self, id: OrderId) -> Option<RestingOrder> {
+        let o = self.orders.remove(&id)?;
+        if let Some(c) = &o.client_id {
+            self.clients.remove(c);
+        }
+        let lv = &mut self.levels[o.side.idx()];
+        if let Some(ids) = lv.get_mut(&o.price) {
+            if let Some(pos) = ids.iter().position(|&x| x == id) {
+                ids.remove(pos);
+            }
+            if ids.is_empty() {
+                lv.remove(&o.price);
+            }
+        }
+        Some(o)
+    }
+
+    // ------------------------------------------------------------------ market data
+
+    /// Processes market-data rows in order: book messages, trade prints; tickers and
+    /// L3 rows are ignored. `row_offset` numbers the rows for the book's error reports.
+    pub fn on_events(&mut self, events: &[Event], row_offset: u64) {
+        let mut i = 0;
+        while i < events.len() {
+            let ev = &events[i];
+            let ts = if ev.ts_event != 0 { ev.ts_event } else { ev.ts_recv };
+            match ev.kind {
+                KIND_SNAPSHOT | KIND_DIFF => {
+                    // The message runs to its END row (or just before the next BEGIN).
+                    let mut end = i;
+                    while end + 1 < events.len() && !events[end].ends() && !events[end + 1].begins() {
+                        end += 1;
+                    }
+                    self.advance(ts);
+                    self.apply_book_message(&events[i..=end], row_offset + i as u64);
+                    self.stats.rows += (end + 1 - i) as u64;
+                    i = end + 1;
+                }
+                KIND_TRADE => {
+                    let now = self.advance(ts);
+                    self.stats.rows += 1;
+                    self.stats.trades += 1;
+                    if let Some(aggr) = Side::from_u8(ev.side) {
+                        if ev.qty > 0 {
+                            self.on_trade(now, aggr, ev.price, ev.qty);
+                        }
+                    }
+                    i += 1;
+                }
+                _ => {
+                    self.advance(ts);
+                    self.stats.rows += 1;
+                    self.stats.ignored_rows += 1;
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    fn apply_book_message(&mut self, msg: &[Event], row: u64) {
+        let st = self.book.apply_events(msg, false, row);
+        self.stats.book_messages += 1;
+        self.stats.gaps += st.gaps;
+        self.stats.book_errors += st.errors;
+        // Consumed liquidity lasts until the next book message.
+        self.consumed[0].clear();
+        self.consumed[1].clear();
+        if self.orders.is_empty() || self.book.is_stale() {
+            self.stats.level_rows += msg.iter().filter(|e| !e.is_empty()).count() as u64;
+            return;
+        }
+        if msg[0].kind == KIND_SNAPSHOT || st.snapshots > 0 {
+            self.stats.level_rows += msg.iter().filter(|e| !e.is_empty()).count() as u64;
+            self.clamp_all();
+            return;
+        }
+        let mut n = 0u64;
+        for e in msg {
+            if e.is_empty() {
+                continue;
+            }
+            n += 1;
+            let side = (e.side & 1) as usize;
+            let Some(ids) = self.levels[side].get(&e.price) else { continue };
+            let size = self.book.side(if side == 0 { Side::Bid } else { Side::Ask }).get(e.price);
+            for id in ids {
+                if let Some(o) = self.orders.get_mut(id) {
+                    o.queue_ahead = o.queue_ahead.min(size);
+                }
+            }
+        }
+        self.stats.level_rows += n;
+    }
+
+    fn clamp_all(&mut self) {
+        for o in self.orders.values_mut() {
+            let size = self.book.side(o.side).get(o.price);
+            o.queue_ahead = o.queue_ahead.min(size);
+        }
+    }
+
+    /// A trade print: `aggressor` took `qty` lots at `price`.
+    fn on_trade(&mut self, ts: i64, aggressor: Side, price: i64, qty: i64) {
+        let ours = aggressor.opposite();
+        let s = ours.idx();
+        let mut prices = std::mem::take(&mut self.scratch_prices);
+        prices.clear();
+        match ours {
+            Side::Bid => prices.extend(self.levels[s].range(price..).rev().map(|(p, _)| *p)),
+            Side::Ask => prices.extend(self.levels[s].range(..=price).map(|(p, _)| *p)),
+        }
+        let mut done = std::mem::take(&mut self.scratch_ids);
+        done.clear();
+        let mut left = qty;
+        for &p in &prices {
+            if left == 0 {
+                break;
+            }
+            let Some(ids) = self.levels[s].get(&p) else { continue };
+            let at_price = p == price;
+            let mut market_eaten = 0i64;
+            for id in ids {
+                let Some(o) = self.orders.get_mut(id) else { continue };
+                if at_price {
+                    o.queue_ahead = (o.queue_ahead - market_eaten).max(0);
+                    let e = o.queue_ahead.min(left);
+                    o.queue_ahead -= e;
+                    left -= e;
+                    market_eaten += e;
+                    if o.queue_ahead > 0 || left == 0 {
+                        continue;
+                    }
+                } else if left == 0 {
+                    break;
+                }
+                let f = o.remaining().min(left);
+                left -= f;
+                o.filled += f;
+                let leaves = o.remaining();
+                let fee = maker_fee(&self.cfg.fees, p, f);
+                self.stats.fills += 1;
+                self.reports.push(Report {
+                    ts,
+                    order: *id,
+                    kind: ReportKind::Filled { price: p, qty: f, liquidity: Liquidity::Maker, fee, leaves },
+                });
+                if leaves == 0 {
+                    done.push(*id);
+                }
+            }
+        }
+        for &id in &done {
+            self.remove_live(id);
+        }
+        self.scratch_prices = prices;
+        self.scratch_ids = done;
+    }
+
+    // ------------------------------------------------------------------ commands
+
+    fn reject(&mut self, ts: i64, id: OrderId, reason: Reason) -> OrderId {
+        self.reports.push(Report { ts, order: id, kind: ReportKind::Rejected { reason } });
+        id
+    }
+
+    /// Submits an order at time `ts`; returns its id. Reports go to [`Self::reports`].
+    pub fn submit(&mut self, ts: i64, req: OrderRequest) -> OrderId {
+        let now = self.advance(ts);
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.orders += 1;
+        let s = req.side;
+        let opp = s.opposite();
+        if req.qty <= 0 {
+            return self.reject(now, id, Reason::BadQty);
+        }
+        if let Some(c) = &req.client_id {
+            if self.clients.contains_key(c) {
+                return self.reject(now, id, Reason::DuplicateClientId);
+            }
+        }
+        if self.book.is_stale() {
+            return self.reject(now, id, Reason::BookStale);
+        }
+        let touch = self.book.side(opp).best_price();
+        // Bound on the prices the walk may take (inclusive), and the worst |price| a fill
+        // of this order can have (for the fee check).
+        let (bound, worst_abs) = match req.order_type {
+            OrderType::Market => {
+                if req.post_only {
+                    return self.reject(now, id, Reason::PostOnlyMarket);
+                }
+                let Some(r) = touch else {
+                    return self.reject(now, id, Reason::NoReferencePrice);
+                };
+                let bps = req.slippage_bps.unwrap_or(self.cfg.default_slippage_bps);
+                let cap = slippage_cap(s, r, bps);
+                (cap, r.unsigned_abs().max(cap.unsigned_abs()))
+            }
+            OrderType::Limit { price } => {
+                if !price_in_range(price) {
+                    return self.reject(now, id, Reason::BadPrice);
+                }
+                if req.post_only && matches!(req.tif, TimeInForce::Ioc | TimeInForce::Fok) {
+                    return self.reject(now, id, Reason::PostOnlyNeedsGtcOrGtd);
+                }
+                if let TimeInForce::Gtd { expiry } = req.tif {
+                    if expiry <= now {
+                        return self.reject(now, id, Reason::ExpiryInPast);
+                    }
+                }
+                let worst = touch.map_or(0, |t| t.unsigned_abs()).max(price.unsigned_abs());
+                (price, worst)
+            }
+        };
+        if !fee_fits(&self.cfg.fees, worst_abs, req.qty) {
+            return self.reject(now, id, Reason::FeeOverflow);
+        }
+        if req.post_only {
+            if let Some(t) = touch {
+                if !s.better(t, bound) {
+                    return self.reject(now, id, Reason::PostOnlyWouldCross);
+                }
+            }
+        }
+        self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
+
+        // The taking part.
+        let mut fills = std::mem::take(&mut self.scratch_fills);
+        fills.clear();
+        let (filled, hit_bound) = if req.post_only {
+            (0, false)
+        } else {
+            plan_take(&self.book, &self.consumed[opp.idx()], s, bound, req.qty, &mut fills)
+        };
+        let is_market = req.order_type == OrderType::Market;
+        if req.tif == TimeInForce::Fok && filled < req.qty {
+            self.scratch_fills = fills;
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::FokUnfillable },
+            });
+            return id;
+        }
+        let mut leaves = req.qty;
+        for &(p, q) in &fills {
+            consumed_add(&mut self.consumed[opp.idx()], p, q);
+            leaves -= q;
+            let fee = self
+                .cfg
+                .fees
+                .fee(p, q, Liquidity::Taker)
+                .expect("fee range checked at submission");
+            self.stats.fills += 1;
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Filled { price: p, qty: q, liquidity: Liquidity::Taker, fee, leaves },
+            });
+        }
+        self.scratch_fills = fills;
+        if leaves == 0 {
+            return id;
+        }
+        let rest = match (is_market, req.tif) {
+            (true, _) => Err(if hit_bound { Reason::SlippageCap } else { Reason::NoLiquidity }),
+            (false, TimeInForce::Ioc) | (false, TimeInForce::Fok) => Err(Reason::IocRemainder),
+            (false, TimeInForce::Gtc) => Ok(None),
+            (false, TimeInForce::Gtd { expiry }) => Ok(Some(expiry)),
+        };
+        match rest {
+            Err(reason) => {
+                self.reports.push(Report { ts: now, order: id, kind: ReportKind::Canceled { reason } });
+            }
+            Ok(expiry) => {
+                let price = bound;
+                let queue_ahead = self.book.side(s).get(price);
+                if let Some(c) = &req.client_id {
+                    self.clients.insert(c.clone(), id);
+                }
+                if let Some(e) = expiry {
+                    self.expiries.push(Reverse((e, id)));
+                }
+                self.levels[s.idx()].entry(price).or_default().push(id);
+                self.orders.insert(
+                    id,
+                    RestingOrder {
+                        id,
+                        client_id: req.client_id,
+                        side: s,
+                        price,
+                        qty: req.qty,
+                        filled: req.qty - leaves,
+                        queue_ahead,
+                        expiry,
+                    },
+                );
+            }
+        }
+        id
+    }
+
+    /// Cancels a live order at time `ts`: `Canceled{USER_CANCEL}`, or
+    /// `CancelRejected{UNKNOWN_ORDER}` when it is not live (already done or never was).
+    /// Returns true when the order was canceled.
+    pub fn cancel(&mut self, ts: i64, id: OrderId) -> bool {
+        let now = self.advance(ts);
+        if self.remove_live(id).is_some() {
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::UserCancel },
+            });
+            true
+        } else {
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::CancelRejected { reason: Reason::UnknownOrder },
+            });
+            false
+        }
+    }
+
+    /// Cancels by client id (see [`Self::cancel`]); false when no live order has it.
+    pub fn cancel_client(&mut self, ts: i64, client_id: &str) -> bool {
+        match self.order_by_client_id(client_id) {
+            Some(id) => self.cancel(ts, id),
+            None => {
+                self.advance(ts);
+                false
+            }
+        }
+    }
+}
+
+/// The slippage cap price of a market order on `side` from reference `r` (see the
+/// module docs): the offset is rounded down, so the cap is never beyond `bps`.
+pub fn slippage_cap(side: Side, r: i64, bps: u32) -> i64 {
+    let off = r.unsigned_abs() as i128 * bps as i128 / 10_000;
+    let cap = match side {
+        Side::Bid => r as i128 + off,
+        Side::Ask => r as i128 - off,
+    };
+    cap.clamp(-(PRICE_LIMIT as i128) + 1, PRICE_LIMIT as i128 - 1) as i64
+}
+
+/// Walks the side opposite `ours` for up to `qty` lots at prices no worse than `bound`,
+/// net of `consumed`; pushes (price, lots) to `out`. Returns (filled, stopped at the
+/// bound with liquidity beyond it).
+fn plan_take(
+    book: &L2Book,
+    consumed: &[(i64, i64)],
+    ours: Side,
+    bound: i64,
+    qty: i64,
+    out: &mut Vec<(i64, i64)>,
+) -> (i64, bool) {
+    let mut left = qty;
+    for (price, size) in book.side(ours.opposite()).iter() {
+        if ours.better(price, bound) {
+            return (qty - left, true);
+        }
+        let avail = size - consumed_get(consumed, price);
+        if avail <= 0 {
+            continue;
+        }
+        let take = avail.min(left);
+        out.push((price, take));
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    (qty - left, false)
+}
+
+#[inline]
+fn consumed_get(c: &[(i64, i64)], price: i64) -> i64 {
+    c.iter().find(|(p, _)| *p == price).map_or(0, |(_, q)| *q)
+}
+
+#[inline]
+fn consumed_add(c: &mut Vec<(i64, i64)>, price: i64, qty: i64) {
+    match c.iter_mut().find(|(p, _)| *p == price) {
+        Some((_, q)) => *q += qty,
+        None => c.push((price, qty)),
+    }
+}
+
+/// True when the fee of `qty` lots at |price| `abs_price` is computable for both
+/// liquidities (then every smaller fill's fee is too).
+fn fee_fits(fees: &ContractFees, abs_price: u64, qty: i64) -> bool {
+    let Ok(p) = i64::try_from(abs_price) else { return false };
+    fees.fee(p, qty, Liquidity::Taker).is_ok() && fees.fee(p, qty, Liquidity::Maker).is_ok()
+}
+
+#[inline]
+fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
+    fees.fee(price, qty, Liquidity::Maker)
+        .expect("fee range checked at submission")
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod proptests;
