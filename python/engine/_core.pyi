@@ -33,6 +33,7 @@ __all__ = [
     "Grid",
     "L2Book",
     "L3Book",
+    "RiskGate",
     "SequenceGapError",
     "from_units",
     "to_units",
@@ -334,3 +335,110 @@ class L3Book:
     def volume_at(self, side: int, price: int) -> int: ...
     def walk(self, side: int, qty: int) -> tuple[int, int, int]: ...
     def size_within(self, side: int, band: int) -> int: ...
+
+# --- pre-trade risk gate ------------------------------------------------------------
+_Kind = Literal["spot", "perp"]  # stub-only aliases
+_OrderType = Literal["market", "limit"]
+_State = Literal["active", "reducing", "halted"]
+
+@final
+class RiskGate:
+    """The pre-trade risk gate of one instrument: one call per order.
+
+    Units: prices in ticks, sizes in lots (ints); money (notional, balances, exposure)
+    as exact decimal strings in the quote currency, except `available_base` (base).
+    Notional = price * qty * tick_size * lot_size, exact. Time (`now_ns`) comes from
+    the caller only. Bad arguments (side not 0/1, an unknown literal, malformed money,
+    invalid limits) raise ValueError; a refused order is not an error, it is a reason.
+
+    `check` returns None when the order is allowed (and takes one token from the
+    submit-rate bucket), else one reason string `CATEGORY: key=value ...`. The checks,
+    in order; the first that fails is the reason:
+      1 TRADING_HALTED        state is "halted"
+      2 BAD_PRICE             price (limit, or a market order's reference price) <= 0
+      3 QTY_BELOW_MIN         qty < min_qty
+      4 QTY_ABOVE_MAX         qty > max_qty
+      5 REDUCE_ONLY_INCREASES reduce_only and the order does not reduce the position
+      6 TRADING_REDUCING      state is "reducing" and the order does not reduce
+      7 NO_MID                mid <= 0
+      8 PRICE_BAND            |price - mid| * 10_000 > band_bps * mid
+      9 NOTIONAL_OVERFLOW     the notional does not fit in 128-bit money
+     10 NOTIONAL_BELOW_MIN    notional < min_notional
+     11 MAX_NOTIONAL          notional > max_notional
+     12 MAX_POSITION          |position after fill| > max_position and it grows
+     13 MAX_GROSS_EXPOSURE    gross_exposure + growth notional > max_gross_exposure
+     14 INSUFFICIENT_BALANCE  spot buy: notional + fee at max(maker, taker) rounded up
+                              > available_quote; spot sell: qty in base >
+                              available_base; perp: ceil(opening notional / leverage)
+                              + its fee > available_quote (closing needs nothing)
+     15 RATE_LIMIT            fewer than one token (capacity, refill per second)
+    An order reduces when the position is not flat, the side is opposite to it and
+    qty <= |position| (a flip does not reduce). The bucket starts full, refills from
+    the timestamps passed in (never backwards) and is consumed only by allowed orders.
+    """
+
+    def __new__(
+        cls,
+        tick_size: str,
+        lot_size: str,
+        kind: _Kind,
+        *,
+        min_qty: int,
+        max_qty: int,
+        min_notional: str,
+        max_notional: str,
+        max_position: int,
+        max_gross_exposure: str,
+        band_bps: int,
+        maker_fee_rate: str,
+        taker_fee_rate: str,
+        fee_decimals: int,
+        rate_capacity: int,
+        rate_refill_per_s: int,
+        leverage: int = 1,
+    ) -> Self:
+        """min_qty/max_qty/max_position in lots; fee rates as fractions ("0.0004");
+        fee_decimals is the fee asset's precision; leverage is used by "perp" only."""
+
+    def check(
+        self,
+        side: int,
+        order_type: _OrderType,
+        price: int,
+        qty: int,
+        position: int,
+        mid: int,
+        gross_exposure: str,
+        available_quote: str,
+        available_base: str,
+        now_ns: int,
+        reduce_only: bool = False,
+        state: _State = "active",
+    ) -> str | None:
+        """side 0 buy / 1 sell; position signed lots; mid in ticks. None = allowed."""
+
+    def check_decimal(
+        self,
+        side: int,
+        order_type: _OrderType,
+        price: str,
+        qty: str,
+        position: int,
+        mid: int,
+        gross_exposure: str,
+        available_quote: str,
+        available_base: str,
+        now_ns: int,
+        reduce_only: bool = False,
+        state: _State = "active",
+    ) -> str | None:
+        """`check` with price and qty as decimal strings: off the grid is denied first
+        with TICK_STEP (price=.. tick=..) then LOT_STEP (qty=.. lot=..); malformed or
+        negative text raises FixedPointError."""
+
+    @property
+    def tokens(self) -> int:
+        """Whole tokens in the bucket as of the last timestamp seen."""
+
+    def reset_bucket(self) -> None:
+        """Back to full; the next timestamp restarts the refill clock."""

@@ -6,6 +6,7 @@ mod errors;
 mod events;
 mod fixed;
 mod l3;
+mod risk;
 
 use pyo3::prelude::*;
 
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     builder::register(m)?;
     books::register(m)?;
     l3::register(m)?;
+    risk::register(m)?;
     Ok(())
 }
