@@ -23,7 +23,6 @@ pub struct Ladder {
     base: i64,
     qty: Box<[i64]>,
     bits: Box<[u64]>,
-    window_levels: usize,
     far: BTreeMap<i64, i64>,
     best: Option<i64>,
     /// `best * direction`, or i64::MIN when empty: "at or beyond the touch" is one compare.
@@ -40,7 +39,6 @@ impl Ladder {
             base: 0,
             qty: vec![0; window].into_boxed_slice(),
             bits: vec![0; window / 64].into_boxed_slice(),
-            window_levels: 0,
             far: BTreeMap::new(),
             best: None,
             best_key: i64::MIN,
@@ -91,11 +89,12 @@ impl Ladder {
     }
 
     pub fn len(&self) -> usize {
-        self.window_levels + self.far.len()
+        // Derived from the bitset rather than counted on every update (hot path).
+        self.bits.iter().map(|w| w.count_ones() as usize).sum::<usize>() + self.far.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.best.is_none()
     }
 
     /// Sets the size at `price` (`qty` must be >= 0; 0 removes). Returns the old size.
@@ -113,12 +112,11 @@ impl Ladder {
         let old = self.qty[s];
         self.qty[s] = qty;
         let now = (qty != 0) as u64;
-        let was = (old != 0) as u64;
+        let was = old != 0;
         let mask = 1u64 << (s & 63);
         let word = &mut self.bits[s >> 6];
         *word = (*word & !mask) | (mask & now.wrapping_neg());
-        self.window_levels = self.window_levels + now as usize - was as usize;
-        if price * self.dir >= self.best_key && now != was {
+        if price * self.dir >= self.best_key && (now == 1) != was {
             if now == 1 {
                 self.on_insert(price);
             } else {
@@ -157,7 +155,6 @@ impl Ladder {
             }
             *word = 0;
         }
-        self.window_levels = 0;
         self.far.clear();
         self.set_best(None);
     }
@@ -271,7 +268,6 @@ impl Ladder {
             }
             *word = 0;
         }
-        self.window_levels = 0;
         self.base = new_base;
         let inside: Vec<Level> = self
             .far
@@ -283,7 +279,6 @@ impl Ladder {
             let s = (p - new_base) as usize;
             self.qty[s] = q;
             self.bits[s >> 6] |= 1u64 << (s & 63);
-            self.window_levels += 1;
         }
     }
 

@@ -66,6 +66,20 @@ pub enum L3Error {
     PriceOutOfRange { id: u64, price: i64 },
 }
 
+/// The price and size rules shared by `add` and `modify`.
+fn check_terms(id: u64, price: i64, qty: i64) -> Result<(), L3Error> {
+    if qty <= 0 {
+        return Err(L3Error::NonPositiveQty {
+            field: "qty",
+            value: qty,
+        });
+    }
+    if !crate::query::price_in_range(price) {
+        return Err(L3Error::PriceOutOfRange { id, price });
+    }
+    Ok(())
+}
+
 fn side_name(side: Side) -> &'static str {
     match side {
         Side::Bid => "bid",
@@ -351,15 +365,7 @@ impl L3Book {
         match self.ids.entry(id) {
             Entry::Occupied(_) => Err(L3Error::DuplicateId(id)),
             Entry::Vacant(slot) => {
-                if qty <= 0 {
-                    return Err(L3Error::NonPositiveQty {
-                        field: "qty",
-                        value: qty,
-                    });
-                }
-                if !crate::query::price_in_range(price) {
-                    return Err(L3Error::PriceOutOfRange { id, price });
-                }
+                check_terms(id, price, qty)?;
                 let store = &mut self.store;
                 store.check_cross(id, side, price)?;
                 let level = store.level_for(side, price);
@@ -387,15 +393,7 @@ impl L3Book {
         let Some(&idx) = self.ids.get(&id) else {
             return Err(L3Error::UnknownId(id));
         };
-        if qty <= 0 {
-            return Err(L3Error::NonPositiveQty {
-                field: "qty",
-                value: qty,
-            });
-        }
-        if !crate::query::price_in_range(price) {
-            return Err(L3Error::PriceOutOfRange { id, price });
-        }
+        check_terms(id, price, qty)?;
         let s = &mut self.store;
         let node = s.nodes[idx as usize];
         let lv = s.levels[node.level as usize];

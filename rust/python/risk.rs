@@ -17,35 +17,42 @@ fn step(field: &str, text: &str) -> PyResult<Step> {
     Step::parse(text).map_err(|e| FixedPointError::new_err(format!("{field}: {e}")))
 }
 
+/// Picks the value named by `text` from `choices`, or says which names are allowed.
+fn choice<T: Copy>(field: &str, text: &str, choices: &[(&str, T)]) -> PyResult<T> {
+    choices
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<String> = choices.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+            let allowed = match names.split_last() {
+                Some((last, [])) => last.clone(),
+                Some((last, [only])) => format!("{only} or {last}"),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            PyValueError::new_err(format!("{field} {text:?} is not {allowed}"))
+        })
+}
+
 fn kind_arg(kind: &str) -> PyResult<InstrumentKind> {
-    match kind {
-        "spot" => Ok(InstrumentKind::Spot),
-        "perp" => Ok(InstrumentKind::LinearPerpetual),
-        _ => Err(PyValueError::new_err(format!(
-            "kind {kind:?} is not \"spot\" or \"perp\""
-        ))),
-    }
+    choice("kind", kind, &[("spot", InstrumentKind::Spot), ("perp", InstrumentKind::LinearPerpetual)])
 }
 
 fn order_type_arg(t: &str) -> PyResult<OrderType> {
-    match t {
-        "limit" => Ok(OrderType::Limit),
-        "market" => Ok(OrderType::Market),
-        _ => Err(PyValueError::new_err(format!(
-            "order_type {t:?} is not \"market\" or \"limit\""
-        ))),
-    }
+    choice("order_type", t, &[("market", OrderType::Market), ("limit", OrderType::Limit)])
 }
 
 fn state_arg(s: &str) -> PyResult<TradingState> {
-    match s {
-        "active" => Ok(TradingState::Active),
-        "reducing" => Ok(TradingState::Reducing),
-        "halted" => Ok(TradingState::Halted),
-        _ => Err(PyValueError::new_err(format!(
-            "state {s:?} is not \"active\", \"reducing\" or \"halted\""
-        ))),
-    }
+    choice(
+        "state",
+        s,
+        &[
+            ("active", TradingState::Active),
+            ("reducing", TradingState::Reducing),
+            ("halted", TradingState::Halted),
+        ],
+    )
 }
 
 /// The pre-trade risk gate of one instrument (see `crate::risk` for the check order).

@@ -275,9 +275,6 @@ class BookReplay:
             self._tops.append(result.tops)
         self._collect_tickers(chunk, self._sources.index(chunk.source))
 
-    def flush(self) -> None:
-        """Kept for callers that signal the end of their sources; nothing is held back."""
-
     def _where(self, row: int) -> tuple[str, int]:
         """File and line of a replay-wide row number."""
         k = bisect.bisect_right(self._chunk_starts, row) - 1
@@ -311,7 +308,6 @@ class BookReplay:
 
     def report(self, decode: Sequence[DecodeStats], elapsed_s: float) -> ReplayReport:
         """Joins tops with tickers and sums the readers' statistics into one report."""
-        self.flush()
         comparisons, agreed, prices_agreed, mismatches = self._compare_tickers()
         lines_by_stream: dict[str, int] = {}
         unknown: dict[str, int] = {}
@@ -454,6 +450,5 @@ def replay(
     for source in sources:
         for chunk in source.chunks():
             session.apply(chunk)
-    session.flush()
     elapsed = clock() - started
     return session.report([source.stats for source in sources], elapsed)
