@@ -67,6 +67,7 @@ from engine.domain.fill import Fill
 
 __all__ = [
     "EVENT_KINDS",
+    "MAX_SLIPPAGE_BPS",
     "MAX_TRAILING_OFFSET_BPS",
     "RESUME",
     "TRANSITIONS",
@@ -186,6 +187,9 @@ _PASS_THROUGH = frozenset(
 )
 _PENDING = frozenset({OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL})
 
+MAX_SLIPPAGE_BPS = 10_000
+"""100%: a wider cap is no cap."""
+
 MAX_TRAILING_OFFSET_BPS = Decimal(10_000)
 """100%: a trailing offset at or beyond it could never trigger a sell stop sensibly."""
 
@@ -208,7 +212,9 @@ class OrderTerms:
     exactly one of `trailing_offset` (price units) or `trailing_offset_bps`, and an
     optional `trigger_price` as its initial stop. `trigger_source` defaults to
     LAST_TRADE for trigger types and must be None otherwise. `expire_time_ns` is for GTD
-    only and must be after `ts_init`."""
+    only and must be after `ts_init`. `max_slippage_bps` caps how far from the reference
+    price (the touch when it starts working) a market-type order may fill; None means
+    the venue's default cap, never "no cap"."""
 
     client_order_id: str
     symbol: str
@@ -224,6 +230,7 @@ class OrderTerms:
     expire_time_ns: int | None = None
     post_only: bool = False
     reduce_only: bool = False
+    max_slippage_bps: int | None = None
     ts_init: int = 0
 
     def __post_init__(self) -> None:
@@ -301,6 +308,18 @@ class OrderTerms:
         elif self.expire_time_ns is not None:
             rule = f"given with {tif} (rule: GTD only)"
             raise ValidationError("expire_time_ns", self.expire_time_ns, rule, subject)
+
+        if self.max_slippage_bps is not None:
+            if kind not in _MARKET_TYPES:
+                rule = f"given with {kind} (rule: market types only; a limit price caps itself)"
+                raise ValidationError("max_slippage_bps", self.max_slippage_bps, rule, subject)
+            if (
+                isinstance(self.max_slippage_bps, bool)
+                or not isinstance(self.max_slippage_bps, int)
+                or not 0 < self.max_slippage_bps <= MAX_SLIPPAGE_BPS
+            ):
+                rule = f"is not an int in 1..{MAX_SLIPPAGE_BPS} (rule: bps of the reference)"
+                raise ValidationError("max_slippage_bps", self.max_slippage_bps, rule, subject)
 
         if self.post_only and not (
             kind is OrderType.LIMIT and tif in (TimeInForce.GTC, TimeInForce.GTD)

@@ -1,0 +1,47 @@
+"""The ExecutionVenue port: where orders go. Commands are fire-and-forget; the venue's
+answers (accepted, filled, canceled, ...) come back later as `OrderEvent`s that the
+driver hands to the order manager, so no venue call ever re-enters the manager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from engine.domain.enums import OrderType, TimeInForce, TriggerSource
+from engine.domain.order import OrderTerms
+
+__all__ = ["ExecutionVenue", "VenueCapabilities"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueCapabilities:
+    """What the venue does natively; the order manager emulates the rest locally
+    (stops and trailing stops, GTD expiry) or by cancel-replace (amend)."""
+
+    order_types: frozenset[OrderType]
+    time_in_force: frozenset[TimeInForce]
+    trigger_sources: frozenset[TriggerSource]
+    amend: bool
+
+
+class ExecutionVenue(Protocol):
+    @property
+    def capabilities(self) -> VenueCapabilities: ...
+
+    def submit(self, terms: OrderTerms) -> None:
+        """Sends a new order; its client order id is the key of every later answer."""
+        ...
+
+    def cancel(self, client_order_id: str) -> None: ...
+
+    def modify(
+        self,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> None:
+        """Amends in place (only when `capabilities.amend`); `quantity` is the new total."""
+        ...
