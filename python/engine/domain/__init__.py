@@ -11,6 +11,7 @@ from engine.domain.enums import (
     OrderType,
     Rounding,
     TimeInForce,
+    TradingState,
     TriggerSource,
 )
 from engine.domain.errors import (
@@ -79,6 +80,7 @@ __all__ = [
     "PrecisionError",
     "Rounding",
     "TimeInForce",
+    "TradingState",
     "TriggerSource",
     "ValidationError",
 ]

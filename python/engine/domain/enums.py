@@ -87,6 +87,14 @@ class TriggerSource(StrEnum):
     MARK = "MARK"
 
 
+class TradingState(StrEnum):
+    """What the risk gate lets through: everything, only orders that reduce, nothing."""
+
+    ACTIVE = "ACTIVE"
+    REDUCING = "REDUCING"
+    HALTED = "HALTED"
+
+
 class Liquidity(StrEnum):
     MAKER = "MAKER"
     TAKER = "TAKER"
