@@ -1,0 +1,1 @@
+"""Venue adapters: simulated (backtest, paper) and, later, ccxt (live)."""

@@ -1,0 +1,277 @@
+"""SimulatedVenue: the `ExecutionVenue` of backtest and paper modes, over the Rust
+`engine._core.SimVenue` (one per instrument; matching rules in `rust/sim/`).
+
+Orders go in as Decimal terms and are converted to ticks and lots with the instrument
+(off-grid values raise PrecisionError naming the field; the risk gate refuses them
+before they get here). Reports come out of `drain()` as domain `OrderEvent`s, in the
+order the venue produced them. Fill trade ids are `{venue order id}-{n}`, n counting that
+order's fills from 1, so a run gives the same ids every time. Fees are the venue's exact
+numbers, charged in the instrument's quote currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from engine import _core
+from engine.domain import (
+    Fill,
+    Liquidity,
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    OrderSide,
+    OrderTriggered,
+    OrderType,
+    OrderUpdated,
+    OrderUpdateRejected,
+    TimeInForce,
+    TriggerSource,
+)
+from engine.domain.errors import ValidationError
+from engine.domain.instrument import Instrument
+from engine.domain.order import OrderTerms
+from engine.ports import Clock, VenueCapabilities
+
+__all__ = ["SimSettings", "SimulatedVenue"]
+
+_TYPE: Final = {
+    OrderType.MARKET: "market",
+    OrderType.LIMIT: "limit",
+    OrderType.STOP_MARKET: "stop_market",
+    OrderType.STOP_LIMIT: "stop_limit",
+    OrderType.TAKE_PROFIT_MARKET: "take_profit_market",
+    OrderType.TAKE_PROFIT_LIMIT: "take_profit_limit",
+    OrderType.TRAILING_STOP_MARKET: "trailing_stop_market",
+}
+_TIF: Final = {
+    TimeInForce.GTC: "gtc",
+    TimeInForce.IOC: "ioc",
+    TimeInForce.FOK: "fok",
+    TimeInForce.GTD: "gtd",
+}
+_SOURCE: Final = {
+    TriggerSource.LAST_TRADE: "last",
+    TriggerSource.BID_ASK: "bid_ask",
+    TriggerSource.MARK: "mark",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimSettings:
+    """Venue-wide behaviour; the defaults are a cautious taker's venue."""
+
+    rule: str = "futures"
+    default_slippage_bps: int = 50
+    submit_latency_ns: int = 0
+    cancel_latency_ns: int = 0
+    modify_latency_ns: int = 0
+    fee_decimals: int = 8
+
+
+class SimulatedVenue:
+    capabilities: Final = VenueCapabilities(
+        order_types=frozenset(OrderType),
+        time_in_force=frozenset(TimeInForce),
+        trigger_sources=frozenset(TriggerSource),
+        amend=True,
+    )
+
+    def __init__(
+        self,
+        instruments: Mapping[str, Instrument],
+        clock: Clock,
+        settings: SimSettings | None = None,
+    ) -> None:
+        s = settings or SimSettings()
+        self._clock = clock
+        self._instruments = dict(instruments)
+        self._venues: dict[str, _core.SimVenue] = {}
+        for symbol, inst in self._instruments.items():
+            self._venues[symbol] = _core.SimVenue(
+                str(inst.tick_size),
+                str(inst.lot_size),
+                rule=s.rule,
+                maker_fee=str(inst.maker_fee_rate),
+                taker_fee=str(inst.taker_fee_rate),
+                fee_decimals=s.fee_decimals,
+                default_slippage_bps=s.default_slippage_bps,
+                submit_latency_ns=s.submit_latency_ns,
+                cancel_latency_ns=s.cancel_latency_ns,
+                modify_latency_ns=s.modify_latency_ns,
+            )
+        self._ids: dict[str, tuple[str, int]] = {}
+        self._cids: dict[tuple[str, int], str] = {}
+        self._sides: dict[str, OrderSide] = {}
+        self._fill_counts: dict[str, int] = {}
+
+    # --- the port --------------------------------------------------------------------------
+    def submit(self, terms: OrderTerms) -> None:
+        inst = self._instrument(terms.symbol)
+        ticks = inst.price_to_ticks
+        offset_bps = None
+        if terms.trailing_offset_bps is not None:
+            bps = terms.trailing_offset_bps
+            if bps != bps.to_integral_value():
+                rule = "is not a whole number (rule: the simulated venue trails in whole bps)"
+                raise ValidationError("trailing_offset_bps", bps, rule, terms.client_order_id)
+            offset_bps = int(bps)
+        venue = self._venues[terms.symbol]
+        order_id = venue.submit(
+            self._clock.now_ns(),
+            0 if terms.side is OrderSide.BUY else 1,
+            _TYPE[terms.order_type],
+            inst.qty_to_lots(terms.quantity),
+            price=None if terms.price is None else ticks(terms.price),
+            trigger_price=None if terms.trigger_price is None else ticks(terms.trigger_price),
+            trigger_source=_SOURCE[terms.trigger_source or TriggerSource.LAST_TRADE],
+            trail_offset_ticks=None
+            if terms.trailing_offset is None
+            else ticks(terms.trailing_offset),
+            trail_offset_bps=offset_bps,
+            tif=_TIF[terms.time_in_force],
+            expiry=terms.expire_time_ns,
+            post_only=terms.post_only,
+            reduce_only=terms.reduce_only,
+            slippage_bps=terms.max_slippage_bps,
+            client_id=terms.client_order_id,
+        )
+        cid = terms.client_order_id
+        self._ids[cid] = (terms.symbol, order_id)
+        self._cids[(terms.symbol, order_id)] = cid
+        self._sides[cid] = terms.side
+
+    def cancel(self, client_order_id: str) -> None:
+        symbol, order_id = self._known(client_order_id)
+        self._venues[symbol].cancel(self._clock.now_ns(), order_id)
+
+    def modify(
+        self,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> None:
+        symbol, order_id = self._known(client_order_id)
+        inst = self._instruments[symbol]
+        self._venues[symbol].modify(
+            self._clock.now_ns(),
+            order_id,
+            price=None if price is None else inst.price_to_ticks(price),
+            qty=None if quantity is None else inst.qty_to_lots(quantity),
+            trigger_price=None if trigger_price is None else inst.price_to_ticks(trigger_price),
+        )
+
+    # --- market data and reports --------------------------------------------------------------
+    def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None:
+        """Market data rows (EVENT_DTYPE) for one instrument, in time order."""
+        self._venue(symbol).apply_events(events)
+
+    def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
+        self._venue(symbol).on_mark(ts, self._instrument(symbol).price_to_ticks(price))
+
+    def advance_to(self, ts: int) -> None:
+        """Lets commands in flight arrive and GTD orders expire up to `ts`, on every venue."""
+        for venue in self._venues.values():
+            venue.advance_to(ts)
+
+    def position(self, symbol: str) -> Decimal:
+        """The venue's own view of our position (from its fills)."""
+        return self._instrument(symbol).lots_to_qty(self._venue(symbol).position)
+
+    def best_bid_ask(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        inst = self._instrument(symbol)
+        venue = self._venue(symbol)
+        bid, ask = venue.best_bid(), venue.best_ask()
+        return (
+            None if bid is None else inst.ticks_to_price(bid[0]),
+            None if ask is None else inst.ticks_to_price(ask[0]),
+        )
+
+    def drain(self) -> list[OrderEvent]:
+        """Every report produced since the last call, as domain events (per instrument in
+        the order given at construction; within one, in the venue's order)."""
+        out: list[OrderEvent] = []
+        for symbol, venue in self._venues.items():
+            for report in venue.drain_reports():
+                event = self._event(symbol, report)
+                if event is not None:
+                    out.append(event)
+        return out
+
+    # --- internals ------------------------------------------------------------------------
+    def _event(
+        self, symbol: str, report: tuple[int, int, str, int, int, str, str, int, str]
+    ) -> OrderEvent | None:
+        ts, order_id, kind, price, qty, liquidity, fee, _leaves, reason = report
+        cid = self._cids.get((symbol, order_id))
+        if cid is None:  # not ours (cannot happen: every order here came through submit)
+            return None
+        inst = self._instruments[symbol]
+        if kind == "accepted":
+            return OrderAccepted(client_order_id=cid, ts_event=ts, venue_order_id=str(order_id))
+        if kind == "filled":
+            n = self._fill_counts.get(cid, 0) + 1
+            self._fill_counts[cid] = n
+            trade = Fill(
+                trade_id=f"{order_id}-{n}",
+                client_order_id=cid,
+                symbol=symbol,
+                side=self._sides[cid],
+                price=inst.ticks_to_price(price),
+                quantity=inst.lots_to_qty(qty),
+                fee=Decimal(fee),
+                fee_currency=inst.quote,
+                liquidity=Liquidity.MAKER if liquidity == "maker" else Liquidity.TAKER,
+                ts_event=ts,
+            )
+            return OrderFilled(client_order_id=cid, ts_event=ts, fill=trade)
+        if kind == "rejected":
+            return OrderRejected(client_order_id=cid, ts_event=ts, reason=reason)
+        if kind == "canceled":
+            return OrderCanceled(client_order_id=cid, ts_event=ts, reason=reason)
+        if kind == "expired":
+            return OrderExpired(client_order_id=cid, ts_event=ts)
+        if kind == "cancel_rejected":
+            return OrderCancelRejected(client_order_id=cid, ts_event=ts, reason=reason)
+        if kind == "modified":
+            return OrderUpdated(
+                client_order_id=cid,
+                ts_event=ts,
+                price=inst.ticks_to_price(price) if price else None,
+                quantity=inst.lots_to_qty(qty),
+            )
+        if kind == "modify_rejected":
+            return OrderUpdateRejected(client_order_id=cid, ts_event=ts, reason=reason)
+        if kind == "triggered":
+            return OrderTriggered(client_order_id=cid, ts_event=ts)
+        raise ValueError(f"report kind {kind!r} is not known to the simulated venue adapter")
+
+    def _known(self, client_order_id: str) -> tuple[str, int]:
+        try:
+            return self._ids[client_order_id]
+        except KeyError:
+            raise ValidationError(
+                "client_order_id", client_order_id, "was never sent here"
+            ) from None
+
+    def _instrument(self, symbol: str) -> Instrument:
+        try:
+            return self._instruments[symbol]
+        except KeyError:
+            raise ValidationError("symbol", symbol, "is not traded on this venue") from None
+
+    def _venue(self, symbol: str) -> _core.SimVenue:
+        self._instrument(symbol)
+        return self._venues[symbol]
