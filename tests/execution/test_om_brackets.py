@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from om_fakes import BARE, BTC, FULL, AllowAll, CheckedStore, FakeVenue, ManualClock, fill
 
 from engine.domain import (
@@ -16,6 +17,7 @@ from engine.domain import (
     OrderStatus,
     OrderType,
     OrderUpdated,
+    ValidationError,
 )
 from engine.domain.order import OrderTerms
 from engine.ports import VenueCapabilities
@@ -36,7 +38,9 @@ def make(caps: VenueCapabilities = FULL) -> tuple[OrderManager, FakeVenue, Check
 
 
 def filled(om: OrderManager, cid: str, side: OrderSide, price: str, qty: str) -> None:
-    om.on_venue_event(OrderFilled(client_order_id=cid, ts_event=2, fill=fill(cid, side, price, qty)))
+    om.on_venue_event(
+        OrderFilled(client_order_id=cid, ts_event=2, fill=fill(cid, side, price, qty))
+    )
 
 
 def accepted(om: OrderManager, *cids: str) -> None:
@@ -65,11 +69,17 @@ def test_take_profit_fills_partially_then_the_stop_closes_the_rest() -> None:
 
     filled(om, entry, BUY, "60000.0", "0.004")  # exits appear at the filled size
     exits = [t for t in venue.commands("submit") if isinstance(t, OrderTerms)][1:]
-    assert [(t.client_order_id, t.side, t.order_type, t.quantity, t.reduce_only) for t in exits] == [
+    assert [
+        (t.client_order_id, t.side, t.order_type, t.quantity, t.reduce_only) for t in exits
+    ] == [
         (sl, SELL, OrderType.STOP_MARKET, D("0.004"), True),
         (tp, SELL, OrderType.LIMIT, D("0.004"), True),
     ]
-    assert (exits[0].trigger_price, exits[0].price, exits[1].price) == (D("59000.0"), None, D("61000.0"))
+    assert (exits[0].trigger_price, exits[0].price, exits[1].price) == (
+        D("59000.0"),
+        None,
+        D("61000.0"),
+    )
     accepted(om, sl, tp)
 
     filled(om, entry, BUY, "60000.0", "0.006")  # the rest of the entry: exits grow to 0.010
@@ -142,15 +152,15 @@ def test_exits_follow_fills_by_cancel_replace_without_amend() -> None:
 
 def test_bracket_prices_on_the_wrong_side_are_refused() -> None:
     om, venue, store = make()
-    import pytest
-
-    from engine.domain import ValidationError
-
-    with pytest.raises(ValidationError, match="stop_loss 61000.0 is not on the losing side"):
+    with pytest.raises(ValidationError, match=r"stop_loss 61000\.0 is not on the losing side"):
         om.submit_bracket(
-            symbol="BTCUSDT", side=BUY, quantity=D("1"), stop_loss=D("61000.0"), take_profit=D("60000.0")
+            symbol="BTCUSDT",
+            side=BUY,
+            quantity=D("1"),
+            stop_loss=D("61000.0"),
+            take_profit=D("60000.0"),
         )
-    with pytest.raises(ValidationError, match="entry_price 62000.0 is not between"):
+    with pytest.raises(ValidationError, match=r"entry_price 62000\.0 is not between"):
         om.submit_bracket(
             symbol="BTCUSDT",
             side=BUY,

@@ -12,6 +12,7 @@ from engine.services.order_manager import OrderManager
 from engine.services.risk import RiskLimits, RiskService
 
 D = Decimal
+MID = D("60000.05")
 INST = dataclasses.replace(BTC, min_notional=D("100"))
 
 
@@ -38,7 +39,7 @@ class Market:
 
 
 def make(
-    mid: Decimal | None = D("60000.05"),
+    mid: Decimal | None = MID,
 ) -> tuple[OrderManager, RiskService, FakeVenue, Account]:
     account = Account()
     limits = RiskLimits(
