@@ -65,7 +65,7 @@ def test_take_profit_fills_partially_then_the_stop_closes_the_rest() -> None:
     bid, entry, sl, tp = bracket(om)
     assert (bid, entry, sl, tp) == ("qx-1", "qx-2", "qx-3", "qx-4")
     accepted(om, entry)
-    assert [t.client_order_id for t in venue.commands("submit")] == [entry]  # type: ignore[attr-defined]
+    assert [t.client_order_id for t in venue.commands("submit")] == [entry]
 
     filled(om, entry, BUY, "60000.0", "0.004")  # exits appear at the filled size
     exits = [t for t in venue.commands("submit") if isinstance(t, OrderTerms)][1:]
@@ -118,7 +118,7 @@ def test_take_profit_while_the_entry_still_works_ends_the_bracket() -> None:
     filled(om, entry, BUY, "60000.0", "0.002")
     accepted(om, sl, tp)
     filled(om, tp, SELL, "61000.0", "0.002")
-    assert sorted(venue.commands("cancel")) == sorted([entry, sl])  # type: ignore[type-var]
+    assert sorted(venue.commands("cancel")) == sorted([entry, sl])
     assert om.bracket(bid).state is BracketState.DONE
 
 

@@ -57,7 +57,7 @@ def make(
 def reason(om: OrderManager, **fields: object) -> str | None:
     order = om.submit(symbol="BTCUSDT", **fields)
     if order.status is OrderStatus.DENIED:
-        return order.events[-1].reason  # type: ignore[attr-defined, no-any-return]
+        return order.events[-1].reason
     return None
 
 

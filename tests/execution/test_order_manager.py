@@ -47,7 +47,7 @@ def make(caps: VenueCapabilities = FULL, risk: object = None, fail_at: int | Non
         store=store,
         clock=clock,
         instruments={"BTCUSDT": BTC},
-        risk=risk or AllowAll(),  # type: ignore[arg-type]
+        risk=risk or AllowAll(),
     )
     return om, venue, store, clock
 
@@ -75,7 +75,7 @@ def test_submit_journals_before_sending_and_ids_are_sequential() -> None:
     b = limit(om, side=SELL, price="61000.0")
     assert (a.client_order_id, b.client_order_id) == ("qx-1", "qx-2")
     assert store.of("qx-1") == ["OrderInitialized", "OrderSubmitted"]
-    assert [t.client_order_id for t in venue.commands("submit")] == ["qx-1", "qx-2"]  # type: ignore[attr-defined]
+    assert [t.client_order_id for t in venue.commands("submit")] == ["qx-1", "qx-2"]
     assert a.status is OrderStatus.SUBMITTED
 
 
@@ -103,7 +103,7 @@ def test_denial_is_journaled_with_its_reason_and_nothing_is_sent() -> None:
     order = limit(om, qty="0.001", price="60000.0")  # 60 USDT notional
     assert order.status is OrderStatus.DENIED
     denied = [r for _, r in store.records() if type(r).__name__ == "OrderDenied"]
-    assert denied[0].reason == "NOTIONAL_BELOW_MIN: notional=60.0000 min=100"  # type: ignore[attr-defined]
+    assert denied[0].reason == "NOTIONAL_BELOW_MIN: notional=60.0000 min=100"
     assert venue.sent == []
 
 
@@ -111,7 +111,7 @@ def test_unknown_instrument_is_denied() -> None:
     om, venue, _, _ = make()
     order = om.submit(symbol="ETHUSDT", side=BUY, order_type=OrderType.MARKET, quantity=D("1"))
     assert order.status is OrderStatus.DENIED
-    assert order.events[-1].reason == "UNKNOWN_INSTRUMENT: symbol=ETHUSDT"  # type: ignore[attr-defined]
+    assert order.events[-1].reason == "UNKNOWN_INSTRUMENT: symbol=ETHUSDT"
     assert venue.sent == []
 
 
@@ -234,7 +234,7 @@ def test_cancel_replace_where_the_venue_cannot_amend() -> None:
         OrderStatus.SUBMITTED,
     )
     init = next(r for _, r in store.records() if r.client_order_id == "qx-2")
-    assert init.replaces == "qx-1"  # type: ignore[attr-defined]
+    assert init.replaces == "qx-1"
 
 
 def test_cancel_replace_abandoned_when_the_old_order_filled() -> None:

@@ -42,7 +42,7 @@ def instrument(
         "quantity_precision": 3,
     }
     fields.update(over)
-    return Instrument(**fields)  # type: ignore[arg-type]
+    return Instrument(**fields)
 
 
 class ManualClock:
@@ -56,7 +56,7 @@ class ManualClock:
 class NoStopsVenue(SimulatedVenue):
     """The same venue, claiming to lack conditional orders: the manager emulates them."""
 
-    capabilities = VenueCapabilities(  # type: ignore[misc]
+    capabilities = VenueCapabilities(
         order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
         time_in_force=frozenset(TimeInForce),
         trigger_sources=frozenset(),

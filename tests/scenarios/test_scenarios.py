@@ -176,7 +176,7 @@ def test_an_order_below_min_notional_is_denied_with_its_reason() -> None:
         symbol=SYMBOL, side=BUY, order_type=OrderType.LIMIT, quantity=D("0.001"), price=D("100.0")
     )
     assert o.status is OrderStatus.DENIED
-    assert o.events[-1].reason == "NOTIONAL_BELOW_MIN: notional=0.1 min=5"  # type: ignore[attr-defined]
+    assert o.events[-1].reason == "NOTIONAL_BELOW_MIN: notional=0.1 min=5"
     assert s.venue.drain() == [] and s.portfolio.position(SYMBOL).quantity == 0
 
 

@@ -446,6 +446,11 @@ class Order:
         return not self.is_closed and self._status is not OrderStatus.INITIALIZED
 
     @property
+    def update_in_flight(self) -> bool:
+        """An amendment of ours awaits the venue's answer."""
+        return self._update_in_flight
+
+    @property
     def is_pending(self) -> bool:
         """A cancel or an amendment of ours awaits the venue's answer."""
         return self._status in _PENDING

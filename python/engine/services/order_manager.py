@@ -22,8 +22,10 @@ What it does beyond bookkeeping:
 - GTD orders on a venue without GTD are sent as GTC and canceled here when the clock
   reaches their expiry (`on_time`); emulated orders expire here too;
 - brackets follow `engine.services.brackets`.
-Venue answers for unknown or closed orders, and answers the state machine refuses, are
-not applied; they are kept in `anomalies` (with why) for the reconciler to look at.
+An amendment the venue makes on its own (an update with none of ours in flight) is
+journaled as a pending update answered at once. Venue answers for unknown or closed
+orders, and answers the state machine refuses, are not applied; they are kept in
+`anomalies` (with why) for the reconciler to look at.
 """
 
 from __future__ import annotations
@@ -361,6 +363,10 @@ class OrderManager:
             self.anomalies.append(Anomaly(event, f"order already {order.status}"))
             return
         try:
+            if isinstance(event, OrderUpdated) and not order.update_in_flight:
+                # The venue changed the order on its own (a reduce-only order cut to the
+                # position): journaled as a request answered at once, so replay agrees.
+                self._apply(order, OrderPendingUpdate(client_order_id=cid, ts_event=event.ts_event))
             self._apply(order, event)
         except DomainError as err:
             self.anomalies.append(Anomaly(event, str(err)))
