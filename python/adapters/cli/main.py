@@ -95,14 +95,25 @@ def replay(paths: tuple[Path, ...], as_json: bool) -> int:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
-def bench(paths: tuple[Path, ...], as_json: bool) -> int:
-    """Benchmark the hot path (book replay in Rust) on capture files.
+@click.option(
+    "--suite",
+    type=click.Choice(["hotpath", "execution"]),
+    default="hotpath",
+    show_default=True,
+    help="hotpath: book replay in Rust; execution: risk, accounting, matching, orders.",
+)
+def bench(paths: tuple[Path, ...], as_json: bool, suite: str) -> int:
+    """Benchmark the hot path (book replay in Rust) or the execution core.
 
     With no PATH, the benchmark chooses its own inputs (the bundled captures).
     """
     for path in paths:
         if not path.is_file():
             raise UserError(f"{path}: no such file")
+    if suite == "execution":
+        from adapters.benchmark import execution
+
+        return execution.run(list(paths), as_json)
     from adapters.benchmark.hotpath import run
 
     return run(list(paths), as_json)
