@@ -193,7 +193,7 @@ def test_balance_errors_name_the_field_and_change_nothing() -> None:
     p.apply(BUY, 100, 1, "0")
     before = (b.as_dict(), pos_state(p))
     spot: list[tuple[tuple[Any, ...], str]] = [
-        (("BTC", "USDT", SELL, 100_000, 1000, "0", "USDT"), "money add overflows"),
+        (("BTC", "USDT", SELL, 100_000, 1000, "0", "USDT"), "quote balance overflows"),
         (("BTC", "USDT", BUY, 100, 1, "0.1", "BNB"), "fee asset BNB is neither base nor quote"),
         (("BTC", "USDT", BUY, 100, 1, "0.1", "BNB", "0"), "fee price 0 of BNB is not positive"),
         (("BTC", "USDT", BUY, 100, 1, "0.1", "BNB", "1.2.3"), 'fee_price: value "1.2.3"'),
@@ -205,7 +205,7 @@ def test_balance_errors_name_the_field_and_change_nothing() -> None:
     ]
     for args, message in spot:
         for method in (b.apply_spot_fill, b.apply_linear_fill):
-            if method == b.apply_linear_fill and "money add" in message:
+            if method == b.apply_linear_fill and "quote balance" in message:
                 continue  # a perp fill moves no notional, so it cannot overflow this way
             with pytest.raises(ValueError) as err:
                 method(p, *args)

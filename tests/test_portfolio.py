@@ -307,7 +307,7 @@ def test_an_overflowing_balance_refuses_the_whole_fill() -> None:
     p.credit("USDT", D("170141183460469231731"))
     p.credit("BTC", D("1"))
     before = state(p)
-    with pytest.raises(PortfolioError, match=r"money add overflows") as err:
+    with pytest.raises(PortfolioError, match=r"quote balance overflows") as err:
         p.apply_fill(fill("BTCUSDT", SELL, "64000.00", "0.50000", "0"))
     assert err.value.field == "fill"
     assert state(p) == before
@@ -323,6 +323,9 @@ def test_set_up_and_query_errors() -> None:
         p.add_instrument(BTC_SPOT)
     with pytest.raises(ValidationError, match="leverage 0 is not an int >= 1"):
         p.add_instrument(ETH_PERP, leverage=0)
+    fine = instrument("FINE", "F", "USDT", InstrumentKind.SPOT, "0.0000000001", "0.000000001")
+    with pytest.raises(PrecisionError, match=r"grid 0.0000000001/0.000000001 refused: .* = 19"):
+        p.add_instrument(fine)
     with pytest.raises(ValidationError, match="symbol ETHUSDT-PERP is not in the portfolio"):
         p.position("ETHUSDT-PERP")
     with pytest.raises(ValidationError) as err:

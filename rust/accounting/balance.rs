@@ -137,13 +137,13 @@ impl Balances {
         } else {
             d_fee = neg_fee;
         }
-        // Compute every new balance before writing any.
-        let nb = self.get(market.base).checked_add(d_base)?;
-        let nq = self.get(market.quote).checked_add(d_quote)?;
+        // Compute every new balance before writing any; an overflow names the balance.
+        let nb = self.get(market.base).checked_add(d_base).map_err(|_| overflow("base balance"))?;
+        let nq = self.get(market.quote).checked_add(d_quote).map_err(|_| overflow("quote balance"))?;
         let nf = if d_fee.is_zero() {
             None
         } else {
-            Some(self.get(fee_asset).checked_add(d_fee)?)
+            Some(self.get(fee_asset).checked_add(d_fee).map_err(|_| overflow("fee asset balance"))?)
         };
         self.map.insert(market.base, nb);
         self.map.insert(market.quote, nq);

@@ -289,7 +289,8 @@ fn refused_fills_change_nothing() {
     let mut b = Balances::new();
     b.credit(usdt(), Money::MIN.checked_add(m("1")).unwrap()).unwrap();
     let snapshot = b.clone();
-    assert!(b.apply_spot_fill(&mkt, &Fill::buy(100_000, 1000, Money::ZERO), mkt.base).is_err());
+    let e = b.apply_spot_fill(&mkt, &Fill::buy(100_000, 1000, Money::ZERO), mkt.base).unwrap_err();
+    assert_eq!(e, AccountingError::Money(MoneyError::Overflow { op: "quote balance" }));
     assert_eq!(b, snapshot);
     let mut pos = Position::new(&c);
     b.credit(usdt(), m("-1")).unwrap(); // now exactly MIN

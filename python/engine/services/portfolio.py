@@ -101,7 +101,11 @@ class Portfolio:
             raise ValidationError("leverage", leverage, "is not an int >= 1", symbol)
         for field_name, code in (("base", instrument.base), ("quote", instrument.quote)):
             _asset_code(field_name, code, symbol)
-        position = _core.Position(_plain(instrument.tick_size), _plain(instrument.lot_size))
+        tick, lot = _plain(instrument.tick_size), _plain(instrument.lot_size)
+        try:
+            position = _core.Position(tick, lot)
+        except ValueError as err:  # one tick x one lot finer than 10^-18: not exact money
+            raise PrecisionError("grid", f"{tick}/{lot}", f"refused: {err}", symbol) from err
         self._books[symbol] = _Book(instrument, account, leverage, position)
         self._balances_of(account)
 
