@@ -89,7 +89,8 @@ impl fmt::Display for AccountingError {
             ),
             AccountingError::NoFeePrice { asset } => write!(
                 f,
-                "fee asset {asset} is neither base nor quote and has no price (rule: a third-asset fee needs a quote price)"
+                "fee asset {asset} is neither base nor quote and has no price \
+                 (rule: a third-asset fee needs a quote price)"
             ),
             AccountingError::BadFeePrice { asset, price } => {
                 write!(f, "fee price {price} of {asset} is not positive (rule: price > 0)")

@@ -363,12 +363,14 @@ fn convert_is_exact_and_rounds_only_at_the_last_unit() {
     assert_eq!(convert(one, Money::ZERO, Rounding::Floor), Ok(Money::ZERO));
     assert_eq!(convert(Money::MAX, m("1"), Rounding::Ceiling), Ok(Money::MAX));
     assert_eq!(convert(Money::MIN, m("1"), Rounding::Ceiling), Ok(Money::MIN));
-    assert_eq!(convert(m("-1"), Money::MIN, Rounding::Ceiling).unwrap_err(), MoneyError::Overflow { op: "money conversion" });
+    let e = convert(m("-1"), Money::MIN, Rounding::Ceiling).unwrap_err();
+    assert_eq!(e, MoneyError::Overflow { op: "money conversion" });
     assert!(convert(Money::MAX, m("2"), Rounding::Down).is_err());
     // The largest magnitudes multiply without a 256-bit intermediate: MAX × MAX / 10^18
     // overflows, MAX × 10^-18 is MAX / 10^18 rounded.
     assert!(convert(Money::MAX, Money::MAX, Rounding::Down).is_err());
-    assert_eq!(convert(Money::MAX, one, Rounding::Down), Ok(Money::from_units(i128::MAX / 1_000_000_000_000_000_000)));
+    let want = Money::from_units(i128::MAX / 1_000_000_000_000_000_000);
+    assert_eq!(convert(Money::MAX, one, Rounding::Down), Ok(want));
 }
 
 /// The quote value of a fee by the asset it is charged in (rule 5), on BTC/USDT with
@@ -572,7 +574,8 @@ proptest! {
     #[test]
     fn convert_matches_the_direct_product(a in any::<i64>(), b in any::<i64>(), mode_ix in 0usize..5) {
         // |a·b| < 2^126: the direct product is the reference.
-        let mode = [Rounding::Down, Rounding::Up, Rounding::Floor, Rounding::Ceiling, Rounding::HalfEven][mode_ix];
+        let modes = [Rounding::Down, Rounding::Up, Rounding::Floor, Rounding::Ceiling, Rounding::HalfEven];
+        let mode = modes[mode_ix];
         let want = crate::money::div_round(a as i128 * b as i128, crate::money::POW10[18], mode).unwrap();
         let got = convert(Money::from_units(a as i128), Money::from_units(b as i128), mode).unwrap();
         prop_assert_eq!(got.units(), want);
