@@ -26,6 +26,7 @@ __all__ = [
     "SIDE_ASK",
     "SIDE_BID",
     "TOP_DTYPE",
+    "Balances",
     "BatchResult",
     "BookError",
     "EventBuilder",
@@ -33,6 +34,7 @@ __all__ = [
     "Grid",
     "L2Book",
     "L3Book",
+    "Position",
     "RiskGate",
     "SequenceGapError",
     "from_units",
@@ -442,3 +444,126 @@ class RiskGate:
 
     def reset_bucket(self) -> None:
         """Back to full; the next timestamp restarts the refill clock."""
+
+# --- accounting ---------------------------------------------------------------------
+_Rounding = Literal["down", "up", "floor", "ceiling", "half_even"]  # stub-only alias
+
+@final
+class Position:
+    """A netting position in one instrument (the core's `accounting::Position`).
+
+    Units: price and mark in ticks, qty in lots (ints), side 0 buy / 1 sell. Money (fees,
+    P&L) is an exact decimal string in the quote currency: parsed exactly (at most 18
+    decimals), printed with no exponent and no trailing zeros ("0" for zero), so
+    `Decimal(s)` is exact. Rounding rules: see the module docs of `rust/accounting`
+    (fees rounded by the caller/venue; a partial reduce removes cost rounded up, so its
+    realized P&L is never better than the average-price figure; a flip realizes its
+    whole fee and the new side's entry is the flip price).
+
+    One class with an optional log: a fill applied with `ts` records a snapshot,
+    without `ts` nothing is recorded. A refused fill (qty <= 0, malformed fee,
+    overflow) raises ValueError naming the fill and the rule; nothing changes."""
+
+    def __new__(cls, tick_size: str, lot_size: str) -> Self:
+        """FixedPointError for a malformed step; ValueError when tick scale + lot scale
+        exceeds 18 (one tick x one lot would not be exact in money)."""
+
+    def apply(self, side: int, price: int, qty: int, fee: str, ts: int | None = None) -> str:
+        """Applies a fill whose fee (positive paid, negative rebate) is in quote; returns
+        the realized P&L of this fill net of its fee."""
+
+    @property
+    def tick_size(self) -> str: ...
+    @property
+    def lot_size(self) -> str: ...
+    @property
+    def qty(self) -> int:
+        """Signed lots: long > 0, short < 0."""
+
+    @property
+    def realized_pnl(self) -> str:
+        """Net of fees."""
+
+    @property
+    def fees_paid(self) -> str:
+        """Net fees (rebates subtract)."""
+
+    @property
+    def cost_basis(self) -> int:
+        """Sum of price * signed qty over the open quantity, in tick*lot units (exact;
+        negative for a short). The average entry is cost_basis / qty ticks."""
+
+    def avg_entry_ticks(self) -> tuple[int, int] | None:
+        """The exact average entry as the fraction (cost_basis, qty); None when flat."""
+
+    def avg_entry_price(self, rounding: _Rounding = "half_even") -> str | None:
+        """Quote per whole base unit, rounded at 18 decimals; None when flat."""
+
+    def unrealized_pnl(self, mark: int) -> str:
+        """(mark * qty - cost_basis) * tick_size * lot_size, exact."""
+
+    def used_margin(self, leverage: int) -> str:
+        """|cost_basis| * tick_size * lot_size / leverage, rounded up at 18 decimals
+        (margin at the entry price); ValueError when leverage < 1."""
+
+    def quote_value(self, amount: str, price: int, rounding: _Rounding = "ceiling") -> str:
+        """The quote value of a base amount at `price` ticks (how a base-asset fee is
+        valued, rounded up by default)."""
+
+    def snapshots(self) -> list[tuple[int, int, int, str, str]]:
+        """(ts, qty, cost_basis, realized_pnl, fees_paid) after each fill given a ts."""
+
+@final
+class Balances:
+    """Money per asset for one account, as exact decimal strings. A missing asset is
+    "0"; balances may go negative (refusing orders beyond them is the risk gate's job).
+    Asset codes are 1-16 printable ASCII characters. Every operation is all or nothing:
+    on any ValueError (bad asset, malformed or too precise money, overflow, a refused
+    fill) neither the balances nor the position change."""
+
+    def __new__(cls) -> Self: ...
+    def get(self, asset: str) -> str: ...
+    def credit(self, asset: str, amount: str) -> str:
+        """Adds `amount` (negative debits); returns the new balance."""
+
+    def as_dict(self) -> dict[str, str]:
+        """Every asset ever touched, sorted by code."""
+
+    def apply_spot_fill(
+        self,
+        position: Position,
+        base: str,
+        quote: str,
+        side: int,
+        price: int,
+        qty: int,
+        fee: str,
+        fee_asset: str,
+        fee_price: str | None = None,
+        ts: int | None = None,
+    ) -> str:
+        """Books a spot fill: a buy adds qty * lot_size of `base` and pays the notional in
+        `quote` (a sell the reverse); `fee` is taken from `fee_asset` as charged (base,
+        quote or a third asset). The same step applies the fill to `position` (which also
+        gives the grid), its fee valued in quote: a quote fee as is, a base fee at the
+        fill price rounded up, a third-asset fee at `fee_price` (quote per unit, > 0;
+        required then, ignored otherwise) rounded up. Returns the position's realized
+        P&L change."""
+
+    def apply_linear_fill(
+        self,
+        position: Position,
+        base: str,
+        quote: str,
+        side: int,
+        price: int,
+        qty: int,
+        fee: str,
+        fee_asset: str,
+        fee_price: str | None = None,
+        ts: int | None = None,
+    ) -> str:
+        """Books a linear-perpetual fill: no asset changes hands; `quote` (the collateral)
+        receives the realized P&L, and the fee is paid from `fee_asset` as charged (from
+        the collateral itself when fee_asset == quote). The position's fee is valued as in
+        `apply_spot_fill`. Returns the position's realized P&L change (net of the fee)."""

@@ -26,8 +26,17 @@
 //! 5. **Fees in another asset**: [`Position`] keeps P&L in the quote (settlement)
 //!    currency, so a fee charged in base must be valued in quote by the caller;
 //!    [`Contract::quote_value`] does it at the fill price, with the mode the caller
-//!    gives (use `Ceiling` for a fee paid, rule 2). [`Balances`] always books the fee in
-//!    the asset it was actually charged in.
+//!    gives (use `Ceiling` for a fee paid, rule 2). A fee in a third asset (BNB) is
+//!    valued with [`convert`] at a price the caller supplies (quote per unit of the fee
+//!    asset), also `Ceiling`; [`SpotMarket::fee_value`] applies both. [`Balances`]
+//!    always books the fee in the asset it was actually charged in.
+//! 6. **Fees are never split or capitalized**: a fill's whole fee is realized with that
+//!    fill, including a flip through zero (the closing and the opening part share one
+//!    fee, all of it realized at the flip). The cost basis holds prices only, so the new
+//!    position's average entry after a flip is exactly the flip fill's price.
+//! 7. **Used margin** of a linear perpetual position = |cost basis| × tick × lot /
+//!    leverage, rounded toward +inf at 10^-18 ([`Position::used_margin`]): margin is
+//!    measured at the entry, not the mark, and a fractional unit counts as used.
 //!
 //! # Sign conventions
 //!
@@ -59,6 +68,12 @@ pub enum AccountingError {
     BadQty { qty: i64 },
     /// An asset code that is empty, longer than 16 bytes or not printable ASCII.
     BadAsset { code: String },
+    /// A fee in a third asset with no price to value it in quote (rule 5).
+    NoFeePrice { asset: String },
+    /// A fee asset price that is not positive.
+    BadFeePrice { asset: String, price: Money },
+    /// A leverage below 1.
+    BadLeverage { leverage: i64 },
 }
 
 impl fmt::Display for AccountingError {
@@ -72,6 +87,17 @@ impl fmt::Display for AccountingError {
                 f,
                 "asset {code:?} is invalid (rule: 1..=16 printable ASCII bytes, no spaces)"
             ),
+            AccountingError::NoFeePrice { asset } => write!(
+                f,
+                "fee asset {asset} is neither base nor quote and has no price \
+                 (rule: a third-asset fee needs a quote price)"
+            ),
+            AccountingError::BadFeePrice { asset, price } => {
+                write!(f, "fee price {price} of {asset} is not positive (rule: price > 0)")
+            }
+            AccountingError::BadLeverage { leverage } => {
+                write!(f, "leverage {leverage} is below 1 (rule: leverage >= 1)")
+            }
         }
     }
 }
@@ -214,6 +240,45 @@ impl Contract {
         div_round(n, POW10[self.tick_scale as usize], mode)
             .map(Money::from_units)
             .ok_or(ovf)
+    }
+}
+
+/// `amount × price` rounded to 10^-18 with `mode`: the value of an amount of one asset
+/// at a price in another (rule 5). Exact for every pair of [`Money`] values; an error
+/// only when the rounded result does not fit.
+pub fn convert(amount: Money, price: Money, mode: Rounding) -> Result<Money, MoneyError> {
+    // On magnitudes, with A = ah·D + al and B = bh·D + bl (D = 10^18):
+    // A·B / D = ah·bh·D + ah·bl + al·bh + al·bl / D. Every term is non-negative and at
+    // most the result, so a checked step fails only when the result itself is too large;
+    // al·bl < 10^36 < 2^120 always fits.
+    const D: u128 = POW10[18] as u128;
+    let ovf = MoneyError::Overflow { op: "money conversion" };
+    let (a, b) = (amount.units().unsigned_abs(), price.units().unsigned_abs());
+    let (ah, al, bh, bl) = (a / D, a % D, b / D, b % D);
+    let low = al * bl;
+    let q = ah
+        .checked_mul(bh)
+        .and_then(|x| x.checked_mul(D))
+        .and_then(|x| x.checked_add(ah.checked_mul(bl)?))
+        .and_then(|x| x.checked_add(al.checked_mul(bh)?))
+        .and_then(|x| x.checked_add(low / D))
+        .ok_or(ovf.clone())?;
+    let r = low % D;
+    let negative = amount.is_negative() != price.is_negative() && (q != 0 || r != 0);
+    // Round the magnitude: "up" means away from zero.
+    let up = r != 0
+        && match mode {
+            Rounding::Down => false,
+            Rounding::Up => true,
+            Rounding::Floor => negative,
+            Rounding::Ceiling => !negative,
+            Rounding::HalfEven => 2 * r > D || (2 * r == D && q % 2 == 1),
+        };
+    let mag = q.checked_add(up as u128).ok_or(ovf.clone())?;
+    if negative {
+        0i128.checked_sub_unsigned(mag).map(Money::from_units).ok_or(ovf)
+    } else {
+        i128::try_from(mag).map(Money::from_units).map_err(|_| ovf)
     }
 }
 

@@ -75,6 +75,20 @@ impl Position {
             .ok_or(ovf)
     }
 
+    /// Initial margin held by the position at `leverage` (rule 7): |cost| × tick × lot
+    /// / leverage, rounded toward +inf at 10^-18; zero when flat.
+    pub fn used_margin(&self, leverage: i64) -> Result<Money, AccountingError> {
+        if leverage < 1 {
+            return Err(AccountingError::BadLeverage { leverage });
+        }
+        let n = self
+            .cost
+            .checked_abs()
+            .and_then(|c| c.checked_mul(self.unit))
+            .ok_or_else(|| overflow("used margin"))?;
+        Ok(Money::from_units(div_round(n, leverage as i128, Rounding::Ceiling).expect("leverage >= 1")))
+    }
+
     /// Applies one fill: opening, adding, reducing, closing or flipping through zero.
     /// Returns the change in realized P&L net of this fill's fee (for a linear perpetual,
     /// the cash that moves to the collateral balance). On error nothing changes.

@@ -289,7 +289,8 @@ fn refused_fills_change_nothing() {
     let mut b = Balances::new();
     b.credit(usdt(), Money::MIN.checked_add(m("1")).unwrap()).unwrap();
     let snapshot = b.clone();
-    assert!(b.apply_spot_fill(&mkt, &Fill::buy(100_000, 1000, Money::ZERO), mkt.base).is_err());
+    let e = b.apply_spot_fill(&mkt, &Fill::buy(100_000, 1000, Money::ZERO), mkt.base).unwrap_err();
+    assert_eq!(e, AccountingError::Money(MoneyError::Overflow { op: "quote balance" }));
     assert_eq!(b, snapshot);
     let mut pos = Position::new(&c);
     b.credit(usdt(), m("-1")).unwrap(); // now exactly MIN
@@ -333,6 +334,150 @@ fn snapshots_record_each_fill() {
     assert_eq!((s[2].ts, s[2].qty, s[2].cost, s[2].realized), (4, 0, 0, m("-0.09973")));
     assert_eq!(s[2].avg_entry_ticks(), None);
     assert_eq!(log.position().realized_pnl(), s[2].realized);
+}
+
+/// Rule 5 for a third asset: amount × price exactly, rounded only at 10^-18.
+/// 0.0375 BNB × 580.3 = 21.76125 (exact); 10^-18 × 0.5 = 0.5 units: ceiling 1, floor 0,
+/// half-even 0 (tie to even), and −0.5 units: ceiling 0, floor −1; 3 units × 0.5 = 1.5
+/// units: half-even 2.
+#[test]
+fn convert_is_exact_and_rounds_only_at_the_last_unit() {
+    let one = Money::from_units(1);
+    let half = m("0.5");
+    assert_eq!(convert(m("0.0375"), m("580.3"), Rounding::Ceiling), Ok(m("21.76125")));
+    assert_eq!(convert(m("-0.0375"), m("580.3"), Rounding::Floor), Ok(m("-21.76125")));
+    let cases = [
+        // units, Down, Up, Floor, Ceiling, HalfEven (result units of units × 0.5)
+        (1i128, 0i128, 1i128, 0i128, 1i128, 0i128),
+        (-1, 0, -1, -1, 0, 0),
+        (3, 1, 2, 1, 2, 2),
+        (-3, -1, -2, -2, -1, -2),
+        (4, 2, 2, 2, 2, 2),
+    ];
+    for (u, d, up, fl, ce, he) in cases {
+        let x = Money::from_units(u);
+        let got = [Rounding::Down, Rounding::Up, Rounding::Floor, Rounding::Ceiling, Rounding::HalfEven]
+            .map(|mode| convert(x, half, mode).unwrap().units());
+        assert_eq!(got, [d, up, fl, ce, he], "{u}");
+    }
+    assert_eq!(convert(one, Money::ZERO, Rounding::Floor), Ok(Money::ZERO));
+    assert_eq!(convert(Money::MAX, m("1"), Rounding::Ceiling), Ok(Money::MAX));
+    assert_eq!(convert(Money::MIN, m("1"), Rounding::Ceiling), Ok(Money::MIN));
+    let e = convert(m("-1"), Money::MIN, Rounding::Ceiling).unwrap_err();
+    assert_eq!(e, MoneyError::Overflow { op: "money conversion" });
+    assert!(convert(Money::MAX, m("2"), Rounding::Down).is_err());
+    // The largest magnitudes multiply without a 256-bit intermediate: MAX × MAX / 10^18
+    // overflows, MAX × 10^-18 is MAX / 10^18 rounded.
+    assert!(convert(Money::MAX, Money::MAX, Rounding::Down).is_err());
+    let want = Money::from_units(i128::MAX / 1_000_000_000_000_000_000);
+    assert_eq!(convert(Money::MAX, one, Rounding::Down), Ok(want));
+}
+
+/// The quote value of a fee by the asset it is charged in (rule 5), on BTC/USDT with
+/// tick 0.01, lot 0.00001, fill price 60000.01 (6_000_001 ticks):
+/// - quote 1.5 USDT: itself;
+/// - base 0.00000001 BTC: 0.00000001 × 60000.01 = 0.0006000001 (exact);
+///   base 10^-18 BTC: 60000.01 × 10^-18 → 60001 units rounded up;
+/// - 0.0375 BNB at 580.3: 21.76125; without a price, or at a price <= 0: refused.
+#[test]
+fn fee_value_by_fee_asset() {
+    let contract = Contract::new(&Grid::new("0.01", "0.00001").unwrap()).unwrap();
+    let (btc_a, bnb) = (Asset::new("BTC").unwrap(), Asset::new("BNB").unwrap());
+    let mkt = SpotMarket { base: btc_a, quote: usdt(), contract };
+    assert_eq!(mkt.fee_value(m("1.5"), usdt(), 6_000_001, None), Ok(m("1.5")));
+    assert_eq!(mkt.fee_value(m("1.5"), usdt(), 6_000_001, Some(m("7"))), Ok(m("1.5")));
+    assert_eq!(mkt.fee_value(m("0.00000001"), btc_a, 6_000_001, None), Ok(m("0.0006000001")));
+    assert_eq!(mkt.fee_value(Money::from_units(1), btc_a, 6_000_001, None), Ok(Money::from_units(60_001)));
+    assert_eq!(mkt.fee_value(m("0.0375"), bnb, 6_000_001, Some(m("580.3"))), Ok(m("21.76125")));
+    let e = mkt.fee_value(m("0.0375"), bnb, 6_000_001, None).unwrap_err();
+    assert_eq!(e, AccountingError::NoFeePrice { asset: "BNB".into() });
+    assert!(e.to_string().contains("BNB") && e.to_string().contains("rule"));
+    let e = mkt.fee_value(m("0.0375"), bnb, 6_000_001, Some(m("-1"))).unwrap_err();
+    assert_eq!(e.to_string(), "fee price -1 of BNB is not positive (rule: price > 0)");
+}
+
+/// Spot buy 0.50000 BTC @ 60000.00 with a 0.0375 BNB fee, BNB at 580.3 USDT:
+/// balances BTC +0.5, USDT −30000, BNB −0.0375; the position's fee is
+/// 0.0375 × 580.3 = 21.76125 USDT, so its realized P&L is −21.76125. A refused step
+/// (no BNB price; a quote balance that would overflow) changes neither.
+#[test]
+fn spot_fill_with_position_is_all_or_nothing() {
+    let contract = Contract::new(&Grid::new("0.01", "0.00001").unwrap()).unwrap();
+    let (btc_a, bnb) = (Asset::new("BTC").unwrap(), Asset::new("BNB").unwrap());
+    let mkt = SpotMarket { base: btc_a, quote: usdt(), contract };
+    let mut b = Balances::new();
+    let mut p = Position::new(&contract);
+    let fill = Fill::buy(6_000_000, 50_000, m("0.0375"));
+    let delta = b.apply_spot_fill_with_position(&mkt, &mut p, &fill, bnb, Some(m("580.3"))).unwrap();
+    assert_eq!(delta, m("-21.76125"));
+    assert_eq!((b.get(btc_a), b.get(usdt()), b.get(bnb)), (m("0.5"), m("-30000"), m("-0.0375")));
+    assert_eq!((p.qty(), p.fees_paid(), p.realized_pnl()), (50_000, m("21.76125"), m("-21.76125")));
+
+    let (pb, bb) = (p, b.clone());
+    assert!(matches!(
+        b.apply_spot_fill_with_position(&mkt, &mut p, &fill, bnb, None),
+        Err(AccountingError::NoFeePrice { .. })
+    ));
+    assert_eq!((p, &b), (pb, &bb));
+    b.credit(usdt(), Money::MIN.checked_add(m("30000")).unwrap()).unwrap(); // USDT = MIN
+    let (pb, bb) = (p, b.clone());
+    let e = b.apply_spot_fill_with_position(&mkt, &mut p, &Fill::buy(1, 1, Money::ZERO), usdt(), None);
+    assert!(matches!(e, Err(AccountingError::Money(MoneyError::Overflow { .. }))));
+    assert_eq!((p, &b), (pb, &bb));
+}
+
+/// Linear perpetual with fees in BNB at 500 USDT, collateral 1000 USDT and 1 BNB:
+/// buy 1.000 @ 100.00, fee 0.0001 BNB = 0.05 USDT: realized −0.05, USDT 1000 (nothing
+/// realized before the fee), BNB 0.9999. Sell 1.000 @ 110.00, fee 0.00011 BNB = 0.055:
+/// realized +10 − 0.055 = 9.945, USDT 1010, BNB 0.99979; total realized 9.895.
+#[test]
+fn linear_fill_with_fee_in_a_third_asset() {
+    let c = btc();
+    let bnb = Asset::new("BNB").unwrap();
+    let mkt = SpotMarket { base: Asset::new("BTC").unwrap(), quote: usdt(), contract: c };
+    let price = Some(m("500"));
+    let mut b = Balances::new();
+    b.credit(usdt(), m("1000")).unwrap();
+    b.credit(bnb, m("1")).unwrap();
+    let mut p = Position::new(&c);
+    let d1 = b.apply_linear_fill_with_fee(&mkt, &mut p, &Fill::buy(10_000, 1000, m("0.0001")), bnb, price);
+    assert_eq!(d1, Ok(m("-0.05")));
+    assert_eq!((b.get(usdt()), b.get(bnb)), (m("1000"), m("0.9999")));
+    let d2 = b.apply_linear_fill_with_fee(&mkt, &mut p, &Fill::sell(11_000, 1000, m("0.00011")), bnb, price);
+    assert_eq!(d2, Ok(m("9.945")));
+    assert_eq!((b.get(usdt()), b.get(bnb)), (m("1010"), m("0.99979")));
+    assert_eq!((p.realized_pnl(), p.fees_paid()), (m("9.895"), m("0.105")));
+    // A fee in the collateral is the plain linear fill.
+    let (mut p2, mut b2) = (Position::new(&c), Balances::new());
+    let got = b2.apply_linear_fill_with_fee(&mkt, &mut p2, &Fill::buy(10_000, 1000, m("0.02")), usdt(), None);
+    assert_eq!((got, b2.get(usdt())), (Ok(m("-0.02")), m("-0.02")));
+    // A fee asset balance that would overflow refuses the whole fill.
+    b.credit(bnb, b.get(bnb).checked_neg().unwrap()).unwrap();
+    b.credit(bnb, Money::MIN).unwrap();
+    let (pb, bb) = (p, b.clone());
+    assert!(b.apply_linear_fill_with_fee(&mkt, &mut p, &Fill::buy(10_000, 1, m("0.1")), bnb, price).is_err());
+    assert_eq!((p, &b), (pb, &bb));
+}
+
+/// Rule 7: long 1.000 BTC at an average 60010.10964 (the three partial buys above), at
+/// 7× leverage: 60010.10964 / 7 = 8572.872805714285714285714… → 8572.872805714285714286
+/// (up). A short of the same size holds the same margin; flat holds none.
+#[test]
+fn used_margin_is_entry_notional_over_leverage_rounded_up() {
+    let c = btc();
+    let mut p = Position::new(&c);
+    for (price, qty) in [(6_000_001, 337), (6_001_053, 451), (6_002_527, 212)] {
+        p.apply(&Fill::buy(price, qty, Money::ZERO)).unwrap();
+    }
+    assert_eq!(p.used_margin(1), Ok(m("60010.10964")));
+    assert_eq!(p.used_margin(7), Ok(m("8572.872805714285714286")));
+    let mut s = Position::new(&c);
+    for (price, qty) in [(6_000_001, 337), (6_001_053, 451), (6_002_527, 212)] {
+        s.apply(&Fill::sell(price, qty, Money::ZERO)).unwrap();
+    }
+    assert_eq!(s.used_margin(7), Ok(m("8572.872805714285714286")));
+    assert_eq!(Position::new(&c).used_margin(20), Ok(Money::ZERO));
+    assert_eq!(p.used_margin(0), Err(AccountingError::BadLeverage { leverage: 0 }));
 }
 
 fn fill_strategy() -> impl Strategy<Value = (bool, i64, i64, i64)> {
@@ -423,6 +568,26 @@ proptest! {
             let f = Fill { side: if buy { Side::Bid } else { Side::Ask }, price, qty: q, fee };
             b.apply_linear_fill(usdt(), &mut p, &f).unwrap();
             prop_assert_eq!(b.get(usdt()), p.realized_pnl());
+        }
+    }
+
+    #[test]
+    fn convert_matches_the_direct_product(a in any::<i64>(), b in any::<i64>(), mode_ix in 0usize..5) {
+        // |a·b| < 2^126: the direct product is the reference.
+        let modes = [Rounding::Down, Rounding::Up, Rounding::Floor, Rounding::Ceiling, Rounding::HalfEven];
+        let mode = modes[mode_ix];
+        let want = crate::money::div_round(a as i128 * b as i128, crate::money::POW10[18], mode).unwrap();
+        let got = convert(Money::from_units(a as i128), Money::from_units(b as i128), mode).unwrap();
+        prop_assert_eq!(got.units(), want);
+    }
+
+    #[test]
+    fn convert_is_exact_for_wide_values(a in any::<i128>(), k in -1_000_000i64..1_000_000) {
+        // × an integer k is exact; × k / 10^6 agrees with the exact value rounded.
+        let x = Money::from_units(a);
+        match x.checked_mul_int(k as i128) {
+            Ok(want) => prop_assert_eq!(convert(x, Money::from_int(k), Rounding::Floor), Ok(want)),
+            Err(_) => prop_assert!(convert(x, Money::from_int(k), Rounding::Floor).is_err()),
         }
     }
 

@@ -1,5 +1,6 @@
 //! PyO3 bindings: the `engine._core` extension. Thin: conversions and errors only.
 
+mod accounting;
 mod books;
 mod builder;
 mod errors;
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     books::register(m)?;
     l3::register(m)?;
     risk::register(m)?;
+    accounting::register(m)?;
     Ok(())
 }
