@@ -7,6 +7,7 @@ mod events;
 mod fixed;
 mod l3;
 mod risk;
+mod trigger;
 
 use pyo3::prelude::*;
 
@@ -19,5 +20,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     books::register(m)?;
     l3::register(m)?;
     risk::register(m)?;
+    trigger::register(m)?;
     Ok(())
 }

@@ -323,14 +323,22 @@ impl TriggerEntry {
 /// Stop and take-profit entries of one (source, side, kind), ordered by (level, id).
 type LevelSet = BTreeSet<(i64, u64)>;
 
+/// Where an id lives: stop and take-profit entries in the map itself, trailing stops
+/// inline in their source's scan list (no map lookup per entry on the hot scan).
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Plain(TriggerEntry),
+    Trailing(TriggerSource),
+}
+
 /// The conditional entries of one instrument, keyed by caller-given ids.
 #[derive(Debug, Default, Clone)]
 pub struct TriggerBook {
-    entries: FxHashMap<u64, TriggerEntry>,
+    index: FxHashMap<u64, Slot>,
     /// `[source][side][0 stop | 1 take-profit]`.
     plain: [[[LevelSet; 2]; 2]; 3],
-    /// Ids of trailing stops per source (unordered; fired ids are sorted on output).
-    trailing: [Vec<u64>; 3],
+    /// Trailing stops per source, in no particular order (fired ids are sorted on output).
+    trailing: [Vec<(u64, TriggerEntry)>; 3],
 }
 
 impl TriggerBook {
@@ -339,25 +347,28 @@ impl TriggerBook {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.index.is_empty()
     }
 
     pub fn contains(&self, id: u64) -> bool {
-        self.entries.contains_key(&id)
+        self.index.contains_key(&id)
     }
 
     pub fn get(&self, id: u64) -> Option<&TriggerEntry> {
-        self.entries.get(&id)
+        match self.index.get(&id)? {
+            Slot::Plain(e) => Some(e),
+            Slot::Trailing(source) => self.trailing[source.idx()].iter().find(|t| t.0 == id).map(|t| &t.1),
+        }
     }
 
     /// The level entry `id` fires at now (see [`TriggerEntry::effective_stop`]); None
     /// when the id is unknown or a trailing stop has no level yet.
     pub fn effective_stop(&self, id: u64) -> Option<i64> {
-        self.entries.get(&id)?.effective_stop()
+        self.get(id)?.effective_stop()
     }
 
     /// Would an entry made from `spec` fire if it were added now and `p` were the next
@@ -375,65 +386,73 @@ impl TriggerBook {
         &mut self.plain[e.source.idx()][e.side.idx()][k]
     }
 
-    /// Files a new entry into its structure. Plain entries always have a level.
-    fn file(&mut self, id: u64, e: &TriggerEntry) {
-        if e.kind == TriggerKind::TrailingStop {
-            self.trailing[e.source.idx()].push(id);
-        } else if let Some(level) = e.effective_stop() {
-            self.set_of(e).insert((level, id));
-        }
-    }
-
-    fn unfile(&mut self, id: u64, e: &TriggerEntry) {
-        if e.kind == TriggerKind::TrailingStop {
-            let ids = &mut self.trailing[e.source.idx()];
-            if let Some(i) = ids.iter().position(|&x| x == id) {
-                ids.swap_remove(i);
-            }
-        } else if let Some(level) = e.effective_stop() {
-            self.set_of(e).remove(&(level, id));
-        }
-    }
-
     /// Adds an entry; on error (see [`TriggerSpec::validate`], or a duplicate id) the
     /// book is unchanged. Never fires (see the module docs).
     pub fn add(&mut self, spec: &TriggerSpec) -> Result<(), TriggerError> {
-        if self.entries.contains_key(&spec.id) {
+        if self.index.contains_key(&spec.id) {
             return Err(TriggerError::DuplicateId { id: spec.id });
         }
         spec.validate()?;
         let e = TriggerEntry::from_spec(spec);
-        self.file(spec.id, &e);
-        self.entries.insert(spec.id, e);
+        if e.kind == TriggerKind::TrailingStop {
+            self.trailing[e.source.idx()].push((spec.id, e));
+            self.index.insert(spec.id, Slot::Trailing(e.source));
+        } else {
+            let level = e.effective_stop().expect("a validated stop or take-profit has a trigger");
+            self.set_of(&e).insert((level, spec.id));
+            self.index.insert(spec.id, Slot::Plain(e));
+        }
         Ok(())
     }
 
     /// Removes entry `id`; false when it is not in the book.
     pub fn remove(&mut self, id: u64) -> bool {
-        match self.entries.remove(&id) {
-            Some(e) => {
-                self.unfile(id, &e);
+        match self.index.remove(&id) {
+            Some(Slot::Plain(e)) => {
+                let level = e.effective_stop().expect("a stop or take-profit has a level");
+                self.set_of(&e).remove(&(level, id));
+                true
+            }
+            Some(Slot::Trailing(source)) => {
+                let list = &mut self.trailing[source.idx()];
+                if let Some(i) = list.iter().position(|t| t.0 == id) {
+                    list.swap_remove(i);
+                }
                 true
             }
             None => false,
         }
     }
 
-    /// Replaces the entry's fields through `change` (which validates and may refuse),
-    /// keeping the level index in step.
+    /// Applies `change` (which validates and may refuse) to entry `id`, keeping the
+    /// level index in step; on refusal nothing changes.
     fn update(
         &mut self,
         id: u64,
         change: impl FnOnce(&mut TriggerEntry) -> Result<(), TriggerError>,
     ) -> Result<(), TriggerError> {
-        let old = *self.entries.get(&id).ok_or(TriggerError::UnknownId { id })?;
-        let mut new = old;
-        change(&mut new)?;
-        if new.kind != TriggerKind::TrailingStop && new.effective_stop() != old.effective_stop() {
-            self.unfile(id, &old);
-            self.file(id, &new);
+        match *self.index.get(&id).ok_or(TriggerError::UnknownId { id })? {
+            Slot::Plain(old) => {
+                let mut new = old;
+                change(&mut new)?;
+                let (old_level, new_level) = (old.effective_stop(), new.effective_stop());
+                if old_level != new_level {
+                    let set = self.set_of(&old);
+                    set.remove(&(old_level.expect("plain level"), id));
+                    set.insert((new_level.expect("plain level"), id));
+                }
+                self.index.insert(id, Slot::Plain(new));
+            }
+            Slot::Trailing(source) => {
+                let t = self.trailing[source.idx()]
+                    .iter_mut()
+                    .find(|t| t.0 == id)
+                    .expect("indexed trailing id is in its list");
+                let mut new = t.1;
+                change(&mut new)?;
+                t.1 = new;
+            }
         }
-        self.entries.insert(id, new);
         Ok(())
     }
 
@@ -539,24 +558,18 @@ impl TriggerBook {
                 }
             }
         }
-        for &id in &out[start..] {
-            self.entries.remove(&id);
-        }
-        let trailing_start = out.len();
-        let entries = &mut self.entries;
-        self.trailing[s].retain(|&id| {
-            let e = entries.get_mut(&id).expect("trailing id is in the book");
+        self.trailing[s].retain_mut(|(id, e)| {
             let Some(p) = (if e.side == Side::Bid { buy_p } else { sell_p }) else { return true };
             e.ratchet(p);
             if e.fires_at(p) {
-                out.push(id);
+                out.push(*id);
                 false
             } else {
                 true
             }
         });
-        for &id in &out[trailing_start..] {
-            self.entries.remove(&id);
+        for &id in &out[start..] {
+            self.index.remove(&id);
         }
         out[start..].sort_unstable();
     }

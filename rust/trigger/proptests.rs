@@ -288,11 +288,10 @@ fn not_looser(side: Side, old: i64, new: i64) -> bool {
 /// Per trailing id: (trailing part, effective stop) last seen, reset on user amendments.
 type Seen = std::collections::HashMap<u64, (Option<i64>, Option<i64>)>;
 
-fn check_trailing_invariants(book: &TriggerBook, seen: &mut Seen) {
-    for (&id, e) in &book.entries {
-        if e.kind != TriggerKind::TrailingStop {
-            continue;
-        }
+fn check_trailing_invariants(book: &TriggerBook, model: &Model, seen: &mut Seen) {
+    for m in model.entries.iter().filter(|m| m.kind == TriggerKind::TrailingStop) {
+        let id = m.id;
+        let e = book.get(id).expect("model entry is in the book");
         let eff = e.effective_stop();
         if let (Some(u), Some(s)) = (e.user_stop, eff) {
             assert!(not_looser(e.side, u, s), "id {id}: effective {s} looser than user stop {u}");
@@ -309,7 +308,7 @@ fn check_trailing_invariants(book: &TriggerBook, seen: &mut Seen) {
         }
         seen.insert(id, (e.trigger_price, eff));
     }
-    seen.retain(|id, _| book.entries.contains_key(id));
+    seen.retain(|id, _| book.contains(*id));
 }
 
 fn run(ops: &[Op]) {
@@ -368,11 +367,11 @@ fn run(ops: &[Op]) {
             assert_eq!(e.extreme, m.extreme, "step {step}: id {}", m.id);
             assert_eq!(e.user_stop, m.user, "step {step}: id {}", m.id);
         }
-        // The level index holds exactly the plain entries.
+        // The level sets and scan lists hold exactly the entries in the index.
         let indexed: usize = book.plain.iter().flatten().flatten().map(|s| s.len()).sum();
         let trailing: usize = book.trailing.iter().map(|v| v.len()).sum();
         assert_eq!(indexed + trailing, book.len(), "step {step}");
-        check_trailing_invariants(&book, &mut seen);
+        check_trailing_invariants(&book, &model, &mut seen);
     }
 }
 
