@@ -73,7 +73,9 @@
 //!
 //! `Stop` and `TakeProfit` entries sit in ordered sets per (source, side, kind), keyed by
 //! their level, so an observation costs O(log n) per set plus O(log n) per fired entry.
-//! Trailing stops change level on every new extreme and are scanned (they are few).
+//! Trailing stops change level on every new extreme, so they are kept inline in one list
+//! per source and scanned by each observation of that source (they are few); amending or
+//! removing one scans that list too.
 //!
 //! # Prices
 //!
