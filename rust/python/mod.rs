@@ -8,6 +8,7 @@ mod events;
 mod fixed;
 mod l3;
 mod risk;
+mod trigger;
 
 use pyo3::prelude::*;
 
@@ -21,5 +22,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     l3::register(m)?;
     risk::register(m)?;
     accounting::register(m)?;
+    trigger::register(m)?;
     Ok(())
 }
