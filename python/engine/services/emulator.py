@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Final, Literal
 
 from engine import _core
 from engine.domain.enums import OrderSide, OrderType, TriggerSource
@@ -22,14 +23,16 @@ from engine.domain.order import Order
 
 __all__ = ["StopEmulator"]
 
-_KIND = {
+_Kind = Literal["stop", "take_profit", "trailing_stop"]
+_Source = Literal["last", "bid_ask", "mark"]
+_KIND: Final[dict[OrderType, _Kind]] = {
     OrderType.STOP_MARKET: "stop",
     OrderType.STOP_LIMIT: "stop",
     OrderType.TAKE_PROFIT_MARKET: "take_profit",
     OrderType.TAKE_PROFIT_LIMIT: "take_profit",
     OrderType.TRAILING_STOP_MARKET: "trailing_stop",
 }
-_SOURCE = {
+_SOURCE: Final[dict[TriggerSource, _Source]] = {
     TriggerSource.LAST_TRADE: "last",
     TriggerSource.BID_ASK: "bid_ask",
     TriggerSource.MARK: "mark",
