@@ -12,7 +12,7 @@ use quantx_core::builder::EventBuilder;
 use quantx_core::event::Event;
 use quantx_core::fixed::Grid;
 use quantx_core::l2::Rule;
-use quantx_core::sim::{OrderRequest, SimConfig, SimVenue, TimeInForce};
+use quantx_core::sim::{Feed, OrderRequest, QueueModel, SimConfig, SimVenue, TimeInForce};
 use quantx_core::Side;
 use serde_json::Value;
 
@@ -68,7 +68,13 @@ fn load() -> Vec<Event> {
 fn venue() -> SimVenue {
     let c = Contract::new(&Grid::new("0.1", "0.001").unwrap()).unwrap();
     let fees = ContractFees::new(FeeSchedule::new("0.0002", "0.0005", 8).unwrap(), &c);
-    SimVenue::new(SimConfig { rule: Rule::Futures, default_slippage_bps: 10, fees })
+    SimVenue::new(SimConfig {
+        rule: Rule::Futures,
+        default_slippage_bps: 10,
+        fees,
+        queue_model: QueueModel::Conservative,
+        feed: Feed::L2,
+    })
 }
 
 /// Replays every message; returns (fills, orders) so the work cannot be optimised away.
