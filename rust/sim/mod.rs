@@ -3,11 +3,13 @@
 //!
 //! # Inputs
 //!
-//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. Snapshot and
-//!   diff messages (rows from `FLAG_BEGIN` to `FLAG_END`) go to the owned [`L2Book`]
-//!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
-//!   aggressor). Tickers and L3 rows are ignored in this part (counted in
-//!   [`SimStats::ignored_rows`]).
+//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. On the L2
+//!   feed ([`Feed::L2`], the default) snapshot and diff messages (rows from `FLAG_BEGIN`
+//!   to `FLAG_END`) go to the owned [`L2Book`] under its sequence rules; `KIND_TRADE`
+//!   rows are trade prints (`side` = the aggressor). Tickers and L3 rows are ignored
+//!   (counted in [`SimStats::ignored_rows`]). On the L3 feed ([`Feed::L3`]) the
+//!   `KIND_L3_*` rows build an L3 book instead, L2 rows are ignored (counted), and trade
+//!   prints are observations only: see [`l3feed`].
 //! - Our commands: [`SimVenue::submit`] and [`SimVenue::cancel`], each with its own
 //!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
 //!   and may carry a client id, unique among live orders.
@@ -37,7 +39,9 @@
 //! # Taking liquidity (market orders and the marketable part of limit orders)
 //!
 //! The order walks the opposite side of the book from the touch, filling at each
-//! level's price for at most the level's size, as taker.
+//! level's price for at most the level's size, as taker. The book is the feed's
+//! ([`SimVenue::market`]): the L2 book, or the L3 book's aggregated levels; on the L3
+//! feed every L3 row counts as a book message for consumed liquidity.
 //!
 //! - **Consumed liquidity.** What our fills took is remembered per side as price ->
 //!   lots until the next book message (snapshot or diff) is applied, whatever the
@@ -64,10 +68,11 @@
 //!   not net of consumed liquidity: the conservative choice. Post-only requires GTC or
 //!   GTD (`POST_ONLY_NEEDS_GTC_OR_GTD`).
 //!
-//! # Resting orders: the conservative queue model
+//! # Resting orders and their queue position
 //!
-//! The L2 book is the market's; our resting orders are not in it (they do not match
-//! each other, and the L2 sizes never include them).
+//! The book is the market's; our resting orders are not in it (they do not match each
+//! other, and the book's sizes never include them). What follows is the L2 feed; on the
+//! L3 feed the position is exact and fills come from EXECUTE rows ([`l3feed`]).
 //!
 //! - When an order rests, `queue_ahead` = the book's size at its price on its side.
 //! - A trade print at price `p` whose aggressor is on the other side is a budget of
@@ -82,10 +87,16 @@
 //!     and reduce their `queue_ahead` too.
 //!
 //!   Fills are at our price, as maker, partial to the lot.
-//! - A size decrease at our level seen in a book diff is assumed to come off the back of
-//!   the queue: `queue_ahead` does not shrink, except that it is clamped to the level's
-//!   current size (it can never exceed it). An increase goes behind us. After a
-//!   snapshot every resting order is clamped. Nothing is clamped while the book is stale.
+//! - A size change at our level seen in a book diff moves `queue_ahead` by the venue's
+//!   [`QueueModel`] (formulas in [`queue`]). `Conservative` (the default): a decrease is
+//!   assumed to come off the back of the queue, so `queue_ahead` does not shrink, except
+//!   that it is clamped to the level's current size (it can never exceed it).
+//!   `Probabilistic { power }`: the part of a decrease not explained by the prints at
+//!   that price since the last applied book message counts as cancellations, spread
+//!   over the queue ahead and behind us with weights `ahead^n : behind^n`, floored in
+//!   lots; never further forward than the conservative model. In both, an increase goes
+//!   behind us, and after a snapshot every resting order is clamped. Nothing moves while
+//!   the book is stale.
 //! - The book moving through our price without a print does not fill us: only prints do.
 //!
 //! # Fees
@@ -98,8 +109,8 @@
 //! # Not in this part
 //!
 //! Latency (submit / cancel / modify), amend, stop / take-profit / trailing-stop
-//! triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
-//! our price without a print, and Python bindings.
+//! triggers, fills from the book crossing our price without a print, and Python
+//! bindings.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};

@@ -10,7 +10,7 @@
 //! - **At rest**, `queue_ahead` = the book's size at the order's price on its side:
 //!   everyone there came before us.
 //! - **A trade print** at our price, aggressor on the other side, eats the front of the
-//!   queue ([`print_at_price`]): first the market lots ahead of our first order there,
+//!   queue (`print_at_price`): first the market lots ahead of our first order there,
 //!   then that order, and so on in time order (details in the `sim` module docs).
 //! - **An increase** of our level in a book diff goes behind us: no change.
 //! - **A snapshot** clamps every resting order: `queue_ahead = min(queue_ahead, size)`.
