@@ -114,6 +114,20 @@ fn exact_queue_position_by_hand() {
 }
 
 #[test]
+fn a_requeued_order_gets_a_new_set() {
+    let mut v = l3_venue();
+    v.on_events(&[add(1_000, 1, Bid, 9990, 2), add(1_000, 2, Bid, 9990, 3)].concat(), 0);
+    let id = v.submit(1_100, OrderRequest::limit(Bid, 1, 9990, TimeInForce::Gtc));
+    v.on_events(&add(1_200, 3, Bid, 9990, 4), 0);
+    assert_eq!((v.order(id).unwrap().queue_ahead, ahead_ids(&v, id)), (5, vec![1, 2]));
+    // As an amend that loses priority would: behind 1, 2 and 3 (2 + 3 + 4 = 9), and
+    // ahead of 4.
+    v.queue_requeued(id);
+    v.on_events(&add(1_300, 4, Bid, 9990, 1), 0);
+    assert_eq!((v.order(id).unwrap().queue_ahead, ahead_ids(&v, id)), (9, vec![1, 2, 3]));
+}
+
+#[test]
 fn through_fills_and_executes_out_of_fifo_order() {
     let mut v = l3_venue();
     v.on_events(&[add(1_000, 1, Bid, 9990, 5), add(1_000, 9, Ask, 10000, 5)].concat(), 0);

@@ -157,6 +157,17 @@ impl SimVenue {
         (a.price == o.price && o.qty <= a.qty).then(|| a.ids.iter().copied().collect())
     }
 
+    /// Our order `id` went to the back of its level (an amend that lost priority): on the
+    /// L3 feed its set is taken again before the next row touching its level. The price
+    /// and quantity check in `take_sets` catches most amends by itself; this covers one
+    /// that changed the price and changed it back between two rows.
+    #[allow(dead_code)] // for amend, which lands on another branch
+    pub(super) fn queue_requeued(&mut self, id: OrderId) {
+        if let Some(l3) = self.l3.as_deref_mut() {
+            l3.ahead.remove(&id);
+        }
+    }
+
     /// One L3 row (L3 feed). `now` is the clock after the row's time.
     pub(super) fn on_l3_row(&mut self, now: i64, ev: &Event) {
         self.stats.book_messages += 1;
