@@ -12,7 +12,7 @@ use quantx_core::builder::EventBuilder;
 use quantx_core::event::Event;
 use quantx_core::fixed::Grid;
 use quantx_core::l2::Rule;
-use quantx_core::sim::{OrderRequest, SimConfig, SimVenue, TimeInForce};
+use quantx_core::sim::{Feed, OrderRequest, QueueModel, SimConfig, SimVenue, TimeInForce};
 use quantx_core::Side;
 use serde_json::Value;
 
@@ -66,9 +66,18 @@ fn load() -> Vec<Event> {
 }
 
 fn venue() -> SimVenue {
+    venue_with(QueueModel::Conservative)
+}
+
+/// The same venue with the probabilistic queue model, power 2.
+fn venue_probabilistic() -> SimVenue {
+    venue_with(QueueModel::probabilistic(2).unwrap())
+}
+
+fn venue_with(queue_model: QueueModel) -> SimVenue {
     let c = Contract::new(&Grid::new("0.1", "0.001").unwrap()).unwrap();
     let fees = ContractFees::new(FeeSchedule::new("0.0002", "0.0005", 8).unwrap(), &c);
-    SimVenue::new(SimConfig { rule: Rule::Futures, default_slippage_bps: 10, fees })
+    SimVenue::new(SimConfig { rule: Rule::Futures, default_slippage_bps: 10, fees, queue_model, feed: Feed::L2 })
 }
 
 /// Replays every message; returns (fills, orders) so the work cannot be optimised away.
@@ -137,12 +146,24 @@ fn bench(c: &mut Criterion) {
             fills,
             levels as f64 / dt.as_secs_f64() / 1e6
         );
+        let t0 = std::time::Instant::now();
+        let (fills, orders) = replay(&events, &msgs, venue_probabilistic());
+        let dt = t0.elapsed();
+        println!(
+            "sim replay, probabilistic queue (power 2): {} orders, {} fills, {:.2} M level updates/s (one run)",
+            orders,
+            fills,
+            levels as f64 / dt.as_secs_f64() / 1e6
+        );
     }
     let mut g = c.benchmark_group("sim_replay_usdm");
     g.throughput(Throughput::Elements(levels));
     g.sample_size(20);
     g.bench_function("100_resting_market_every_20", |b| {
         b.iter_batched(venue, |v| replay(black_box(&events), &msgs, v), BatchSize::LargeInput)
+    });
+    g.bench_function("100_resting_market_every_20_probabilistic", |b| {
+        b.iter_batched(venue_probabilistic, |v| replay(black_box(&events), &msgs, v), BatchSize::LargeInput)
     });
     g.bench_function("no_orders_baseline", |b| {
         b.iter_batched(

@@ -3,11 +3,13 @@
 //!
 //! # Inputs
 //!
-//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. Snapshot and
-//!   diff messages (rows from `FLAG_BEGIN` to `FLAG_END`) go to the owned [`L2Book`]
-//!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
-//!   aggressor). Tickers and L3 rows are ignored in this part (counted in
-//!   [`SimStats::ignored_rows`]).
+//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. On the L2
+//!   feed ([`Feed::L2`], the default) snapshot and diff messages (rows from `FLAG_BEGIN`
+//!   to `FLAG_END`) go to the owned [`L2Book`] under its sequence rules; `KIND_TRADE`
+//!   rows are trade prints (`side` = the aggressor). Tickers and L3 rows are ignored
+//!   (counted in [`SimStats::ignored_rows`]). On the L3 feed ([`Feed::L3`]) the
+//!   `KIND_L3_*` rows build an L3 book instead, L2 rows are ignored (counted), and trade
+//!   prints are observations only: see [`l3feed`].
 //! - Our commands: [`SimVenue::submit`] and [`SimVenue::cancel`], each with its own
 //!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
 //!   and may carry a client id, unique among live orders.
@@ -37,7 +39,9 @@
 //! # Taking liquidity (market orders and the marketable part of limit orders)
 //!
 //! The order walks the opposite side of the book from the touch, filling at each
-//! level's price for at most the level's size, as taker.
+//! level's price for at most the level's size, as taker. The book is the feed's
+//! ([`SimVenue::market`]): the L2 book, or the L3 book's aggregated levels; on the L3
+//! feed every L3 row counts as a book message for consumed liquidity.
 //!
 //! - **Consumed liquidity.** What our fills took is remembered per side as price ->
 //!   lots until the next book message (snapshot or diff) is applied, whatever the
@@ -64,10 +68,11 @@
 //!   not net of consumed liquidity: the conservative choice. Post-only requires GTC or
 //!   GTD (`POST_ONLY_NEEDS_GTC_OR_GTD`).
 //!
-//! # Resting orders: the conservative queue model
+//! # Resting orders and their queue position
 //!
-//! The L2 book is the market's; our resting orders are not in it (they do not match
-//! each other, and the L2 sizes never include them).
+//! The book is the market's; our resting orders are not in it (they do not match each
+//! other, and the book's sizes never include them). What follows is the L2 feed; on the
+//! L3 feed the position is exact and fills come from EXECUTE rows ([`l3feed`]).
 //!
 //! - When an order rests, `queue_ahead` = the book's size at its price on its side.
 //! - A trade print at price `p` whose aggressor is on the other side is a budget of
@@ -82,10 +87,16 @@
 //!     and reduce their `queue_ahead` too.
 //!
 //!   Fills are at our price, as maker, partial to the lot.
-//! - A size decrease at our level seen in a book diff is assumed to come off the back of
-//!   the queue: `queue_ahead` does not shrink, except that it is clamped to the level's
-//!   current size (it can never exceed it). An increase goes behind us. After a
-//!   snapshot every resting order is clamped. Nothing is clamped while the book is stale.
+//! - A size change at our level seen in a book diff moves `queue_ahead` by the venue's
+//!   [`QueueModel`] (formulas in [`queue`]). `Conservative` (the default): a decrease is
+//!   assumed to come off the back of the queue, so `queue_ahead` does not shrink, except
+//!   that it is clamped to the level's current size (it can never exceed it).
+//!   `Probabilistic { power }`: the part of a decrease not explained by the prints at
+//!   that price since the last applied book message counts as cancellations, spread
+//!   over the queue ahead and behind us with weights `ahead^n : behind^n`, floored in
+//!   lots; never further forward than the conservative model. In both, an increase goes
+//!   behind us, and after a snapshot every resting order is clamped. Nothing moves while
+//!   the book is stale.
 //! - The book moving through our price without a print does not fill us: only prints do.
 //!
 //! # Fees
@@ -98,8 +109,8 @@
 //! # Not in this part
 //!
 //! Latency (submit / cancel / modify), amend, stop / take-profit / trailing-stop
-//! triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
-//! our price without a print, and Python bindings.
+//! triggers, fills from the book crossing our price without a print, and Python
+//! bindings.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -107,11 +118,19 @@ use std::collections::{BTreeMap, BinaryHeap};
 use rustc_hash::FxHashMap;
 
 use crate::accounting::{ContractFees, Liquidity};
-use crate::event::{Event, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
+use crate::event::{Event, KIND_DIFF, KIND_L3_ADD, KIND_L3_EXECUTE, KIND_SNAPSHOT, KIND_TRADE};
 use crate::l2::{L2Book, Rule};
 use crate::money::Money;
-use crate::query::{price_in_range, PRICE_LIMIT};
+use crate::query::{price_in_range, LevelSource, PRICE_LIMIT};
 use crate::Side;
+
+pub mod l3feed;
+pub mod market;
+pub mod queue;
+
+pub use l3feed::Feed;
+pub use market::MarketBook;
+pub use queue::{ConfigError, Power, QueueModel};
 
 /// Internal order id.
 pub type OrderId = u64;
@@ -289,6 +308,10 @@ pub struct SimConfig {
     /// Slippage cap for market orders that do not set their own.
     pub default_slippage_bps: u32,
     pub fees: ContractFees,
+    /// Queue position on the L2 feed (unused on the L3 feed, where it is exact).
+    pub queue_model: QueueModel,
+    /// The market data the book is built from.
+    pub feed: Feed,
 }
 
 /// A live (resting) order.
@@ -300,7 +323,8 @@ pub struct RestingOrder {
     pub price: i64,
     pub qty: i64,
     pub filled: i64,
-    /// Market lots ahead of us at our price (conservative model).
+    /// Market lots ahead of us at our price: per the queue model on the L2 feed
+    /// ([`queue`]), exact on the L3 feed ([`l3feed`]).
     pub queue_ahead: i64,
     pub expiry: Option<i64>,
 }
@@ -346,6 +370,9 @@ pub struct SimVenue {
     scratch_fills: Vec<(i64, i64)>,
     scratch_ids: Vec<OrderId>,
     scratch_prices: Vec<i64>,
+    queue: queue::QueueState,
+    /// The L3 book and our queue sets, on the L3 feed.
+    l3: Option<Box<l3feed::L3State>>,
 }
 
 impl SimVenue {
@@ -365,6 +392,8 @@ impl SimVenue {
             scratch_fills: Vec::new(),
             scratch_ids: Vec::new(),
             scratch_prices: Vec::new(),
+            queue: queue::QueueState::default(),
+            l3: (cfg.feed == Feed::L3).then(Box::default),
         }
     }
 
@@ -372,8 +401,17 @@ impl SimVenue {
         &self.cfg
     }
 
+    /// The L2 book (empty and stale on the L3 feed: see [`Self::market`]).
     pub fn book(&self) -> &L2Book {
         &self.book
+    }
+
+    /// The market book of the venue's feed.
+    pub fn market(&self) -> MarketBook<'_> {
+        match &self.l3 {
+            Some(l3) => MarketBook::L3(&l3.book),
+            None => MarketBook::L2(&self.book),
+        }
     }
 
     /// The venue clock (i64::MIN before any input).
@@ -462,15 +500,16 @@ impl SimVenue {
 
     // ------------------------------------------------------------------ market data
 
-    /// Processes market-data rows in order: book messages, trade prints; tickers and
-    /// L3 rows are ignored. `row_offset` numbers the rows for the book's error reports.
+    /// Processes market-data rows in order: book messages (L2 or L3 rows, by the feed),
+    /// trade prints; tickers and the other feed's rows are ignored. `row_offset` numbers
+    /// the rows for the book's error reports.
     pub fn on_events(&mut self, events: &[Event], row_offset: u64) {
         let mut i = 0;
         while i < events.len() {
             let ev = &events[i];
             let ts = if ev.ts_event != 0 { ev.ts_event } else { ev.ts_recv };
             match ev.kind {
-                KIND_SNAPSHOT | KIND_DIFF => {
+                KIND_SNAPSHOT | KIND_DIFF if self.l3.is_none() => {
                     // The message runs to its END row (or just before the next BEGIN).
                     let mut end = i;
                     while end + 1 < events.len() && !events[end].ends() && !events[end + 1].begins() {
@@ -492,6 +531,12 @@ impl SimVenue {
                     }
                     i += 1;
                 }
+                KIND_L3_ADD..=KIND_L3_EXECUTE if self.l3.is_some() => {
+                    let now = self.advance(ts);
+                    self.stats.rows += 1;
+                    self.on_l3_row(now, ev);
+                    i += 1;
+                }
                 _ => {
                     self.advance(ts);
                     self.stats.rows += 1;
@@ -503,6 +548,7 @@ impl SimVenue {
     }
 
     fn apply_book_message(&mut self, msg: &[Event], row: u64) {
+        self.queue_before_message(msg);
         let st = self.book.apply_events(msg, false, row);
         self.stats.book_messages += 1;
         self.stats.gaps += st.gaps;
@@ -510,6 +556,7 @@ impl SimVenue {
         // Consumed liquidity lasts until the next book message.
         self.consumed[0].clear();
         self.consumed[1].clear();
+        self.queue_after_message(st.diffs_applied > 0 || st.snapshots > 0);
         if self.orders.is_empty() || self.book.is_stale() {
             self.stats.level_rows += msg.iter().filter(|e| !e.is_empty()).count() as u64;
             return;
@@ -517,6 +564,10 @@ impl SimVenue {
         if msg[0].kind == KIND_SNAPSHOT || st.snapshots > 0 {
             self.stats.level_rows += msg.iter().filter(|e| !e.is_empty()).count() as u64;
             self.clamp_all();
+            return;
+        }
+        if self.queue_after_diff() {
+            self.stats.level_rows += msg.iter().filter(|e| !e.is_empty()).count() as u64;
             return;
         }
         let mut n = 0u64;
@@ -546,7 +597,12 @@ impl SimVenue {
 
     /// A trade print: `aggressor` took `qty` lots at `price`.
     fn on_trade(&mut self, ts: i64, aggressor: Side, price: i64, qty: i64) {
+        if self.l3.is_some() {
+            // On the L3 feed prints are observations: EXECUTE rows fill us.
+            return;
+        }
         let ours = aggressor.opposite();
+        self.queue_on_print(ours, price, qty);
         let s = ours.idx();
         let mut prices = std::mem::take(&mut self.scratch_prices);
         prices.clear();
@@ -567,9 +623,8 @@ impl SimVenue {
             for id in ids {
                 let Some(o) = self.orders.get_mut(id) else { continue };
                 if at_price {
-                    o.queue_ahead = (o.queue_ahead - market_eaten).max(0);
-                    let e = o.queue_ahead.min(left);
-                    o.queue_ahead -= e;
+                    let (ahead, e) = queue::print_at_price(o.queue_ahead, market_eaten, left);
+                    o.queue_ahead = ahead;
                     left -= e;
                     market_eaten += e;
                     if o.queue_ahead > 0 || left == 0 {
@@ -624,10 +679,10 @@ impl SimVenue {
                 return self.reject(now, id, Reason::DuplicateClientId);
             }
         }
-        if self.book.is_stale() {
+        if self.market().is_stale() {
             return self.reject(now, id, Reason::BookStale);
         }
-        let touch = self.book.side(opp).best_price();
+        let touch = self.market().best_price(opp);
         // Bound on the prices the walk may take (inclusive), and the worst |price| a fill
         // of this order can have (for the fee check).
         let (bound, worst_abs) = match req.order_type {
@@ -676,7 +731,7 @@ impl SimVenue {
         let (filled, hit_bound) = if req.post_only {
             (0, false)
         } else {
-            plan_take(&self.book, &self.consumed[opp.idx()], s, bound, req.qty, &mut fills)
+            plan_take(&self.market(), &self.consumed[opp.idx()], s, bound, req.qty, &mut fills)
         };
         let is_market = req.order_type == OrderType::Market;
         if req.tif == TimeInForce::Fok && filled < req.qty {
@@ -720,7 +775,7 @@ impl SimVenue {
             }
             Ok(expiry) => {
                 let price = bound;
-                let queue_ahead = self.book.side(s).get(price);
+                let queue_ahead = self.market().volume_at(s, price);
                 if let Some(c) = &req.client_id {
                     self.clients.insert(c.clone(), id);
                 }
@@ -794,8 +849,8 @@ pub fn slippage_cap(side: Side, r: i64, bps: u32) -> i64 {
 /// Walks the side opposite `ours` for up to `qty` lots at prices no worse than `bound`,
 /// net of `consumed`; pushes (price, lots) to `out`. Returns (filled, stopped at the
 /// bound with liquidity beyond it).
-fn plan_take(
-    book: &L2Book,
+fn plan_take<B: LevelSource>(
+    book: &B,
     consumed: &[(i64, i64)],
     ours: Side,
     bound: i64,
@@ -803,7 +858,7 @@ fn plan_take(
     out: &mut Vec<(i64, i64)>,
 ) -> (i64, bool) {
     let mut left = qty;
-    for (price, size) in book.side(ours.opposite()).iter() {
+    for (price, size) in book.levels_from_touch(ours.opposite()) {
         if ours.better(price, bound) {
             return (qty - left, true);
         }
@@ -851,3 +906,7 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
 mod tests;
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
+mod l3_tests;

@@ -19,6 +19,8 @@ pub(super) fn venue(default_bps: u32) -> SimVenue {
         rule: Rule::Futures,
         default_slippage_bps: default_bps,
         fees: fees(),
+        queue_model: QueueModel::Conservative,
+        feed: crate::sim::Feed::L2,
     })
 }
 
