@@ -68,7 +68,7 @@ fn load() -> Vec<Event> {
 fn venue() -> SimVenue {
     let c = Contract::new(&Grid::new("0.1", "0.001").unwrap()).unwrap();
     let fees = ContractFees::new(FeeSchedule::new("0.0002", "0.0005", 8).unwrap(), &c);
-    SimVenue::new(SimConfig { rule: Rule::Futures, default_slippage_bps: 10, fees })
+    SimVenue::new(SimConfig::new(Rule::Futures, 10, fees))
 }
 
 /// Replays every message; returns (fills, orders) so the work cannot be optimised away.

@@ -12,17 +12,43 @@
 //!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
 //!   and may carry a client id, unique among live orders.
 //!
-//! # Clock and timestamps
+//! # Clock, latency and timestamps
 //!
-//! The venue clock is the latest timestamp seen: a row's `ts_event`, or its `ts_recv`
-//! when `ts_event` is 0, and a command's `ts`. It never goes back: an input older than
-//! the clock is handled at the clock's time. Every report carries the (clock) time of
-//! the event or command that caused it. There is no latency in this part: a command
-//! takes effect at its own timestamp, between two market events.
+//! The venue clock is the latest time seen: a row's `ts_event` (its `ts_recv` when
+//! `ts_event` is 0), a command's issue time, an [`SimVenue::advance_to`] time, or a
+//! pending command's arrival. It never goes back: an input older than the clock is
+//! handled at the clock's time.
 //!
-//! GTD orders expire when the clock reaches their expiry (`clock >= expiry`), checked
-//! *before* the event or command that advanced the clock is applied: a trade print at
-//! exactly the expiry time does not fill the order.
+//! Commands ([`SimVenue::submit`], [`SimVenue::cancel`]) are issued at their `ts` and
+//! arrive at `ts + latency` of their kind ([`SimConfig`]'s `submit_latency_ns`,
+//! `cancel_latency_ns`, `modify_latency_ns`, each >= 0); they take effect at arrival, and
+//! every report they cause carries the arrival time. `submit` returns the order id at
+//! once. Until it arrives a command is pending; pending commands are applied in order of
+//! (arrival, issue sequence):
+//!
+//! - Before a market row at time `t`, every pending command arriving *before* `t` is
+//!   applied, each at its arrival time. A command arriving exactly at `t` waits until
+//!   after the rows at `t`: on a tie the market event goes first. That is the
+//!   conservative choice: a fill beats a cancel at the same instant.
+//! - A command call, or `advance_to(t)`, first applies every pending command arriving
+//!   at or before `t`: issuing a command at `t` says the caller has delivered the market
+//!   data up to `t`.
+//! - With zero latency (the default) a command takes effect within its call, at its own
+//!   timestamp, between the market events the caller interleaves it with: the behaviour
+//!   of the first part, exactly.
+//! - An order exists at the venue from its arrival on. A cancel that arrives before its
+//!   order, or after the order is done (filled, expired, canceled), gets
+//!   `CancelRejected{UNKNOWN_ORDER}`; fills that happened before the cancel arrived
+//!   stand. One code serves both cases on purpose (there is no `TOO_LATE_TO_CANCEL`):
+//!   it is what a real venue answers for an order it no longer has open (Binance:
+//!   -2011 "Unknown order sent."), and what the first part answered.
+//!
+//! The clock moves in steps: to each market row's time, each pending command's arrival,
+//! and each command call's or `advance_to`'s time. At every step, GTD orders whose expiry
+//! the clock has reached (`clock >= expiry`) expire first, reported at that step's time,
+//! *before* the row or command of the step is applied: a trade print at exactly the
+//! expiry time does not fill the order, and a cancel arriving then finds it gone. Every
+//! check of an order (including a GTD expiry already past) happens at its arrival.
 //!
 //! # Reports
 //!
@@ -97,8 +123,7 @@
 //!
 //! # Not in this part
 //!
-//! Latency (submit / cancel / modify), amend, stop / take-profit / trailing-stop
-//! triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
+//! Amend, stop / take-profit / trailing-stop triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
 //! our price without a print, and Python bindings.
 
 use std::cmp::Reverse;
@@ -289,7 +314,57 @@ pub struct SimConfig {
     /// Slippage cap for market orders that do not set their own.
     pub default_slippage_bps: u32,
     pub fees: ContractFees,
+    /// Time from issuing a submit to its arrival at the venue (ns, >= 0).
+    pub submit_latency_ns: i64,
+    /// Time from issuing a cancel to its arrival (ns, >= 0).
+    pub cancel_latency_ns: i64,
+    /// Time from issuing a modify to its arrival (ns, >= 0).
+    pub modify_latency_ns: i64,
 }
+
+impl SimConfig {
+    /// A configuration with no latency (every command takes effect within its call).
+    pub fn new(rule: Rule, default_slippage_bps: u32, fees: ContractFees) -> SimConfig {
+        SimConfig {
+            rule,
+            default_slippage_bps,
+            fees,
+            submit_latency_ns: 0,
+            cancel_latency_ns: 0,
+            modify_latency_ns: 0,
+        }
+    }
+
+    /// Checks the settings; the error names the field, the value and the rule.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("submit_latency_ns", self.submit_latency_ns),
+            ("cancel_latency_ns", self.cancel_latency_ns),
+            ("modify_latency_ns", self.modify_latency_ns),
+        ] {
+            if value < 0 {
+                return Err(ConfigError { field, value, rule: "latency >= 0" });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A [`SimConfig`] field with a value its rule does not allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub value: i64,
+    pub rule: &'static str,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} is not allowed (rule: {})", self.field, self.value, self.rule)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// A live (resting) order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,11 +421,27 @@ pub struct SimVenue {
     scratch_fills: Vec<(i64, i64)>,
     scratch_ids: Vec<OrderId>,
     scratch_prices: Vec<i64>,
+    /// Commands issued but not yet arrived (see `latency.rs`).
+    pending: latency::Pending,
 }
 
 impl SimVenue {
+    /// A venue with `cfg`.
+    ///
+    /// # Panics
+    /// When `cfg` is invalid (see [`SimConfig::validate`]); [`Self::try_new`] returns the
+    /// error instead.
     pub fn new(cfg: SimConfig) -> SimVenue {
-        SimVenue {
+        match SimVenue::try_new(cfg) {
+            Ok(v) => v,
+            Err(e) => panic!("invalid SimConfig: {e}"),
+        }
+    }
+
+    /// A venue with `cfg`, or the first setting its rule does not allow.
+    pub fn try_new(cfg: SimConfig) -> Result<SimVenue, ConfigError> {
+        cfg.validate()?;
+        Ok(SimVenue {
             cfg,
             book: L2Book::new(cfg.rule),
             clock: i64::MIN,
@@ -365,7 +456,8 @@ impl SimVenue {
             scratch_fills: Vec::new(),
             scratch_ids: Vec::new(),
             scratch_prices: Vec::new(),
-        }
+            pending: latency::Pending::default(),
+        })
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -422,9 +514,17 @@ impl SimVenue {
         consumed_get(&self.consumed[side.idx()], price)
     }
 
-    /// Advances the clock to `ts` (never back) and expires GTD orders due; returns the
-    /// clock.
+    /// Advances the clock to a market row's time `ts`: applies the pending commands that
+    /// arrive before `ts` (a tie goes to the row), then moves the clock; returns the clock.
     fn advance(&mut self, ts: i64) -> i64 {
+        if !self.pending.is_empty() {
+            self.apply_pending(ts, false);
+        }
+        self.advance_clock(ts)
+    }
+
+    /// Moves the clock to `ts` (never back) and expires GTD orders due; returns the clock.
+    fn advance_clock(&mut self, ts: i64) -> i64 {
         if ts > self.clock {
             self.clock = ts;
         }
@@ -608,12 +708,8 @@ impl SimVenue {
         id
     }
 
-    /// Submits an order at time `ts`; returns its id. Reports go to [`Self::reports`].
-    pub fn submit(&mut self, ts: i64, req: OrderRequest) -> OrderId {
-        let now = self.advance(ts);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.stats.orders += 1;
+    /// A submit arriving at the venue at `now` (see [`Self::submit`]).
+    fn execute_submit(&mut self, now: i64, id: OrderId, req: OrderRequest) -> OrderId {
         let s = req.side;
         let opp = s.opposite();
         if req.qty <= 0 {
@@ -746,11 +842,10 @@ impl SimVenue {
         id
     }
 
-    /// Cancels a live order at time `ts`: `Canceled{USER_CANCEL}`, or
-    /// `CancelRejected{UNKNOWN_ORDER}` when it is not live (already done or never was).
-    /// Returns true when the order was canceled.
-    pub fn cancel(&mut self, ts: i64, id: OrderId) -> bool {
-        let now = self.advance(ts);
+    /// A cancel arriving at `now`: `Canceled{USER_CANCEL}`, or
+    /// `CancelRejected{UNKNOWN_ORDER}` when the order is not live (already done, not yet
+    /// arrived, or never was). Returns true when the order was canceled.
+    fn execute_cancel(&mut self, now: i64, id: OrderId) -> bool {
         if self.remove_live(id).is_some() {
             self.reports.push(Report {
                 ts: now,
@@ -768,14 +863,13 @@ impl SimVenue {
         }
     }
 
-    /// Cancels by client id (see [`Self::cancel`]); false when no live order has it.
+    /// Cancels by client id (see [`Self::cancel`]); false when no live order has it. The
+    /// client id is looked up when the cancel is issued, after the commands due by then.
     pub fn cancel_client(&mut self, ts: i64, client_id: &str) -> bool {
+        self.advance_to(ts);
         match self.order_by_client_id(client_id) {
             Some(id) => self.cancel(ts, id),
-            None => {
-                self.advance(ts);
-                false
-            }
+            None => false,
         }
     }
 }
@@ -847,7 +941,11 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
         .expect("fee range checked at submission")
 }
 
+mod latency;
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_commands;
 #[cfg(test)]
 mod proptests;
