@@ -7,13 +7,14 @@
 
 use std::collections::BTreeMap;
 
-use super::{OrderId, OrderRequest, SimVenue};
+use super::{Amend, OrderId, OrderRequest, SimVenue};
 
 /// A command on its way to the venue.
 #[derive(Debug, Clone)]
 pub(super) enum Command {
     Submit(OrderRequest),
     Cancel,
+    Modify(Amend),
 }
 
 /// Commands in flight, keyed by (arrival, issue sequence).
@@ -29,7 +30,7 @@ impl Pending {
         self.queue.is_empty()
     }
 
-    fn push(&mut self, arrival: i64, id: OrderId, cmd: Command) {
+    pub(super) fn push(&mut self, arrival: i64, id: OrderId, cmd: Command) {
         self.seq += 1;
         self.queue.insert((arrival, self.seq), (id, cmd));
     }
@@ -105,6 +106,9 @@ impl SimVenue {
                 }
                 Command::Cancel => {
                     self.execute_cancel(now, id);
+                }
+                Command::Modify(amend) => {
+                    self.execute_modify(now, id, amend);
                 }
             }
         }

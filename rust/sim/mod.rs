@@ -8,9 +8,9 @@
 //!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
 //!   aggressor). Tickers and L3 rows are ignored in this part (counted in
 //!   [`SimStats::ignored_rows`]).
-//! - Our commands: [`SimVenue::submit`] and [`SimVenue::cancel`], each with its own
-//!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
-//!   and may carry a client id, unique among live orders.
+//! - Our commands: [`SimVenue::submit`], [`SimVenue::cancel`] and [`SimVenue::modify`],
+//!   each with its own timestamp. Orders get an internal id (`u64`, from 1 upwards, in
+//!   submission order) and may carry a client id, unique among live orders.
 //!
 //! # Clock, latency and timestamps
 //!
@@ -19,7 +19,7 @@
 //! pending command's arrival. It never goes back: an input older than the clock is
 //! handled at the clock's time.
 //!
-//! Commands ([`SimVenue::submit`], [`SimVenue::cancel`]) are issued at their `ts` and
+//! Commands ([`SimVenue::submit`], [`SimVenue::cancel`], [`SimVenue::modify`]) are issued at their `ts` and
 //! arrive at `ts + latency` of their kind ([`SimConfig`]'s `submit_latency_ns`,
 //! `cancel_latency_ns`, `modify_latency_ns`, each >= 0); they take effect at arrival, and
 //! every report they cause carries the arrival time. `submit` returns the order id at
@@ -55,7 +55,8 @@
 //! `Accepted` (the order passed validation), `Rejected{reason}` (it did not; nothing
 //! else is ever reported for it), `Filled{price, qty, liquidity, fee, leaves}` (one per
 //! execution; `leaves` is the quantity still open after it), `Canceled{reason}`,
-//! `Expired`, and `CancelRejected{reason}` for a cancel of an order that is not live.
+//! `Expired`, `CancelRejected{reason}` for a cancel of an order that is not live,
+//! `Modified{price, qty}` and `ModifyRejected{reason}` (see "Amend").
 //! Terminal reports: `Rejected`, `Canceled`, `Expired`, and a `Filled` with `leaves == 0`;
 //! every order gets exactly one of them (market, IOC and FOK orders get it within the
 //! `submit` call). Reason codes are stable upper-case strings ([`Reason::as_str`]).
@@ -114,6 +115,30 @@
 //!   snapshot every resting order is clamped. Nothing is clamped while the book is stale.
 //! - The book moving through our price without a print does not fill us: only prints do.
 //!
+//! # Amend
+//!
+//! [`SimVenue::modify`] changes a resting limit order's price and/or total quantity
+//! (filled lots included). It is checked at arrival, in this order; the first check
+//! that fails gives `ModifyRejected{reason}` and leaves the order exactly as it was:
+//! `UNKNOWN_ORDER` (not live), `NOTHING_TO_MODIFY` (neither a price nor a quantity),
+//! `BAD_QTY` (new quantity <= 0), `QTY_BELOW_FILLED` (new quantity <= filled: an amend
+//! must leave something to work; the code covers equality too), `BAD_PRICE`,
+//! `BOOK_STALE` (a price change or a quantity increase needs the book for the queue
+//! position and the crossing check; a pure decrease does not), `FEE_OVERFLOW`, and
+//! `POST_ONLY_WOULD_CROSS` (a post-only order whose new price is at or through the
+//! opposite touch as the book shows it).
+//!
+//! An accepted amend reports `Modified{price, qty}` (the new values) first, then:
+//! - a pure decrease (or the same values) keeps the order's place in the queue;
+//! - a price change or a quantity increase sends it to the back: `queue_ahead` = the
+//!   book's size at the (new) price, and it comes after our other orders there;
+//! - a new price that crosses the opposite touch fills its marketable part as taker,
+//!   exactly like a new limit order's walk (up to the new price, net of consumed
+//!   liquidity), and the rest rests at the new price, at the back. If nothing is left,
+//!   the last `Filled` (`leaves == 0`) ends the order.
+//!
+//! Side, time in force and expiry, post-only and client id never change.
+//!
 //! # Fees
 //!
 //! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
@@ -123,8 +148,8 @@
 //!
 //! # Not in this part
 //!
-//! Amend, stop / take-profit / trailing-stop triggers, the probabilistic queue model, the L3 feed, fills from the book crossing
-//! our price without a print, and Python bindings.
+//! Stop / take-profit / trailing-stop triggers, the probabilistic queue model, the L3
+//! feed, fills from the book crossing our price without a print, and Python bindings.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -242,8 +267,12 @@ pub enum Reason {
     FokUnfillable,
     /// Canceled by our cancel command.
     UserCancel,
-    /// Cancel of an id that is not a live order.
+    /// Cancel or modify of an id that is not a live order.
     UnknownOrder,
+    /// A modify with neither a new price nor a new quantity.
+    NothingToModify,
+    /// A modify whose new total quantity is not above the filled quantity.
+    QtyBelowFilled,
 }
 
 impl Reason {
@@ -265,6 +294,8 @@ impl Reason {
             Reason::FokUnfillable => "FOK_UNFILLABLE",
             Reason::UserCancel => "USER_CANCEL",
             Reason::UnknownOrder => "UNKNOWN_ORDER",
+            Reason::NothingToModify => "NOTHING_TO_MODIFY",
+            Reason::QtyBelowFilled => "QTY_BELOW_FILLED",
         }
     }
 }
@@ -286,6 +317,10 @@ pub enum ReportKind {
     Expired,
     /// A cancel command that could not act (the order stays as it was, if it exists).
     CancelRejected { reason: Reason },
+    /// The order's price and total quantity after an accepted modify.
+    Modified { price: i64, qty: i64 },
+    /// A modify that could not act; the order is unchanged.
+    ModifyRejected { reason: Reason },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,7 +337,10 @@ impl Report {
         match self.kind {
             ReportKind::Rejected { .. } | ReportKind::Canceled { .. } | ReportKind::Expired => true,
             ReportKind::Filled { leaves, .. } => leaves == 0,
-            ReportKind::Accepted | ReportKind::CancelRejected { .. } => false,
+            ReportKind::Accepted
+            | ReportKind::CancelRejected { .. }
+            | ReportKind::Modified { .. }
+            | ReportKind::ModifyRejected { .. } => false,
         }
     }
 }
@@ -378,6 +416,7 @@ pub struct RestingOrder {
     /// Market lots ahead of us at our price (conservative model).
     pub queue_ahead: i64,
     pub expiry: Option<i64>,
+    pub post_only: bool,
 }
 
 impl RestingOrder {
@@ -835,6 +874,7 @@ impl SimVenue {
                         filled: req.qty - leaves,
                         queue_ahead,
                         expiry,
+                        post_only: req.post_only,
                     },
                 );
             }
@@ -941,7 +981,10 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
         .expect("fee range checked at submission")
 }
 
+mod amend;
 mod latency;
+
+pub use amend::Amend;
 
 #[cfg(test)]
 mod tests;

@@ -195,3 +195,168 @@ fn a_gtd_expiring_in_flight_is_refused_at_arrival() {
     v.advance_to(1_100);
     assert_eq!(kinds(&mut v), vec![(1_100, id, ReportKind::Rejected { reason: Reason::ExpiryInPast })]);
 }
+
+// ---------------------------------------------------------------------------- amend
+
+fn modified(price: i64, qty: i64) -> ReportKind {
+    ReportKind::Modified { price, qty }
+}
+
+fn modify_rejected(reason: Reason) -> ReportKind {
+    ReportKind::ModifyRejected { reason }
+}
+
+#[test]
+fn a_decrease_keeps_the_queue_place_an_increase_goes_to_the_back() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9990, 5), (Ask, 10000, 2)]), 0);
+    let a = v.submit(1_100, OrderRequest::limit(Bid, 3, 9990, TimeInForce::Gtc));
+    let b = v.submit(1_100, OrderRequest::limit(Bid, 2, 9990, TimeInForce::Gtc));
+    // 3 -> 2: a stays first, still 5 market lots ahead.
+    assert!(v.modify(1_200, a, None, Some(2)));
+    assert_eq!(v.order(a).unwrap().queue_ahead, 5);
+    // A print of 6: the 5 market lots, then 1 to a. 999.0 × 0.001 × 0.0002 = 0.0001998
+    // -> 0.0002. b is now at the front of what is left (nothing ahead).
+    v.on_events(&trade(1_300, Ask, 9990, 6), 0);
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, a, ReportKind::Accepted),
+            (1_100, b, ReportKind::Accepted),
+            (1_200, a, modified(9990, 2)),
+            (1_300, a, maker(9990, 1, "0.0002", 1)),
+        ]
+    );
+    assert_eq!(v.order(b).unwrap().queue_ahead, 0);
+    // 2 -> 4 (1 filled, 3 open): to the back, behind b and the book's 5 lots at 9990.
+    assert!(v.modify(1_400, a, None, Some(4)));
+    let o = v.order(a).unwrap();
+    assert_eq!((o.qty, o.filled, o.remaining(), o.queue_ahead), (4, 1, 3, 5));
+    // A print of 3: b's 2 lots (999.0 × 0.002 × 0.0002 = 0.0003996 -> 0.0004), then 1
+    // market lot ahead of a.
+    v.on_events(&trade(1_500, Ask, 9990, 3), 0);
+    assert_eq!(
+        kinds(&mut v),
+        vec![(1_400, a, modified(9990, 4)), (1_500, b, maker(9990, 2, "0.0004", 0))]
+    );
+    assert_eq!(v.order(a).unwrap().queue_ahead, 4);
+}
+
+#[test]
+fn a_new_price_goes_to_the_back_of_the_new_level() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9990, 5), (Bid, 9989, 7), (Ask, 10000, 2)]), 0);
+    let a = v.submit(1_100, OrderRequest::limit(Bid, 3, 9990, TimeInForce::Gtc));
+    v.on_events(&trade(1_150, Ask, 9990, 5), 0);
+    assert_eq!(v.order(a).unwrap().queue_ahead, 0);
+    // Down one tick: behind the 7 lots at 9989, the front place at 9990 is lost.
+    assert!(v.modify(1_200, a, Some(9989), None));
+    let o = v.order(a).unwrap();
+    assert_eq!((o.price, o.qty, o.queue_ahead), (9989, 3, 7));
+    v.on_events(&trade(1_300, Ask, 9990, 2), 0);
+    assert_eq!(kinds(&mut v), vec![(1_100, a, ReportKind::Accepted), (1_200, a, modified(9989, 3))]);
+}
+
+#[test]
+fn a_crossing_new_price_takes_then_rests_the_rest() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9990, 5), (Ask, 10000, 2), (Ask, 10001, 3), (Ask, 10002, 4)]), 0);
+    let a = v.submit(1_100, OrderRequest::limit(Bid, 3, 9995, TimeInForce::Gtc));
+    kinds(&mut v);
+    // To 10001 and 7 lots: 2 @ 1000.0 (2.0 × 0.0005 = 0.001), 3 @ 1000.1 (3.0003 ×
+    // 0.0005 = 0.00150015 -> 0.001501), 2 rest at 10001 with no bid there.
+    assert!(v.modify(1_200, a, Some(10001), Some(7)));
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_200, a, modified(10001, 7)),
+            (1_200, a, taker(10000, 2, "0.001", 5)),
+            (1_200, a, taker(10001, 3, "0.001501", 2)),
+        ]
+    );
+    let o = v.order(a).unwrap();
+    assert_eq!((o.price, o.qty, o.filled, o.queue_ahead), (10001, 7, 5, 0));
+    assert_eq!(v.consumed_at(Ask, 10001), 3);
+    // Through the whole remaining: 2 @ 1000.2 = 2.0004 × 0.0005 = 0.0010002 -> 0.001001.
+    assert!(v.modify(1_200, a, Some(10002), None));
+    assert_eq!(
+        kinds(&mut v),
+        vec![(1_200, a, modified(10002, 7)), (1_200, a, taker(10002, 2, "0.001001", 0))]
+    );
+    assert!(v.order(a).is_none());
+    assert_eq!(v.open_order_count(), 0);
+}
+
+#[test]
+fn rejected_modifies_leave_the_order_unchanged() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9990, 5), (Ask, 10000, 2)]), 0);
+    let a = v.submit(1_100, OrderRequest::limit(Bid, 4, 9995, TimeInForce::Gtc).post_only());
+    v.on_events(&trade(1_150, Ask, 9995, 1), 0);
+    kinds(&mut v);
+    let before = v.order(a).unwrap().clone();
+    assert_eq!((before.qty, before.filled), (4, 1));
+    assert!(!v.modify(1_200, a, Some(10000), None)); // post-only at the ask: crosses
+    assert!(!v.modify(1_200, a, None, Some(1))); // = filled
+    assert!(!v.modify(1_200, a, None, Some(0)));
+    assert!(!v.modify(1_200, a, None, None));
+    assert!(!v.modify(1_200, a, Some(1 << 62), None));
+    assert!(!v.modify(1_200, 99, None, Some(2)));
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_200, a, modify_rejected(Reason::PostOnlyWouldCross)),
+            (1_200, a, modify_rejected(Reason::QtyBelowFilled)),
+            (1_200, a, modify_rejected(Reason::BadQty)),
+            (1_200, a, modify_rejected(Reason::NothingToModify)),
+            (1_200, a, modify_rejected(Reason::BadPrice)),
+            (1_200, 99, modify_rejected(Reason::UnknownOrder)),
+        ]
+    );
+    assert_eq!(v.order(a).unwrap(), &before);
+    // A stale book refuses a new price or more lots, not a decrease.
+    f.last += 5;
+    v.on_events(&f.diff(1_300, &[(Bid, 9989, 1)]), 0);
+    assert!(v.book().is_stale());
+    assert!(!v.modify(1_400, a, Some(9994), None));
+    assert!(!v.modify(1_400, a, None, Some(5)));
+    assert!(v.modify(1_400, a, None, Some(3)));
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_400, a, modify_rejected(Reason::BookStale)),
+            (1_400, a, modify_rejected(Reason::BookStale)),
+            (1_400, a, modified(9995, 3)),
+        ]
+    );
+    assert_eq!(Reason::QtyBelowFilled.as_str(), "QTY_BELOW_FILLED");
+    assert_eq!(Reason::NothingToModify.as_str(), "NOTHING_TO_MODIFY");
+}
+
+#[test]
+fn a_decrease_that_arrives_after_fills_is_checked_against_them() {
+    // Modify latency 200 ns.
+    let mut v = lat_venue(0, 0, 200);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9990, 5), (Ask, 10000, 2)]), 0);
+    let a = v.submit(1_000, OrderRequest::limit(Bid, 5, 9995, TimeInForce::Gtc));
+    // 5 -> 3 issued at 1000, arrives at 1200; 4 lots fill at 1100 meanwhile:
+    // 999.5 × 0.004 × 0.0002 = 0.0007996 -> 0.0008.
+    assert!(!v.modify(1_000, a, None, Some(3)));
+    v.on_events(&trade(1_100, Ask, 9995, 4), 0);
+    v.advance_to(1_200);
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_000, a, ReportKind::Accepted),
+            (1_100, a, maker(9995, 4, "0.0008", 1)),
+            (1_200, a, modify_rejected(Reason::QtyBelowFilled)),
+        ]
+    );
+    let o = v.order(a).unwrap();
+    assert_eq!((o.qty, o.filled), (5, 4));
+}
