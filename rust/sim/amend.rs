@@ -34,7 +34,9 @@ impl SimVenue {
         let now = self.advance_to(ts);
         let lat = self.cfg.modify_latency_ns;
         if lat == 0 {
-            return self.execute_modify(now, id, amend);
+            let ok = self.execute_modify(now, id, amend);
+            self.settle(now);
+            return ok;
         }
         self.pending.push(now.saturating_add(lat), id, Command::Modify(amend));
         false
@@ -50,7 +52,8 @@ impl SimVenue {
         let Some(o) = self.orders.get(&id) else {
             return self.modify_rejected(now, id, Reason::UnknownOrder);
         };
-        let (side, old_price, old_qty, filled, post_only) = (o.side, o.price, o.qty, o.filled, o.post_only);
+        let (side, old_price, old_qty, filled) = (o.side, o.price, o.qty, o.filled);
+        let (post_only, reduce_only) = (o.post_only, o.reduce_only);
         if amend.price.is_none() && amend.qty.is_none() {
             return self.modify_rejected(now, id, Reason::NothingToModify);
         }
@@ -78,6 +81,9 @@ impl SimVenue {
         let crosses = touch.is_some_and(|t| !side.better(t, price));
         if reprice && crosses && post_only {
             return self.modify_rejected(now, id, Reason::PostOnlyWouldCross);
+        }
+        if reduce_only && qty - filled > self.reducible(side) {
+            return self.modify_rejected(now, id, Reason::ReduceOnlyExceedsPosition);
         }
 
         self.reports.push(Report { ts: now, order: id, kind: ReportKind::Modified { price, qty } });
@@ -120,6 +126,7 @@ impl SimVenue {
         for &(p, q) in &fills {
             consumed_add(&mut self.consumed[opp.idx()], p, q);
             leaves -= q;
+            self.add_position(side, q);
             let fee = self
                 .cfg
                 .fees

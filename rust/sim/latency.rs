@@ -58,6 +58,7 @@ impl SimVenue {
         let lat = self.cfg.submit_latency_ns;
         if lat == 0 {
             self.execute_submit(now, id, req);
+            self.settle(now);
         } else {
             self.pending.push(now.saturating_add(lat), id, Command::Submit(req));
         }
@@ -111,6 +112,7 @@ impl SimVenue {
                     self.execute_modify(now, id, amend);
                 }
             }
+            self.settle(now);
         }
     }
 }

@@ -139,6 +139,35 @@
 //!
 //! Side, time in force and expiry, post-only and client id never change.
 //!
+//! # Position and reduce-only
+//!
+//! The venue keeps its own net position in lots from its fills only (buys +, sells -),
+//! starting from 0 or from [`SimVenue::set_position`]; it saturates at the i64 range,
+//! which real sizes never approach. A reduce-only order (`OrderRequest::reduce_only`)
+//! only ever brings |position| toward 0. The lots it may fill at a given moment are the
+//! position it reduces: the long for a sell, the short for a buy, 0 otherwise.
+//!
+//! - At arrival it is rejected with `REDUCE_ONLY_WOULD_INCREASE` when the position is
+//!   flat or on the order's side. This is the last check of a submit, just before
+//!   `Accepted`.
+//! - Every fill is capped at the position it reduces at the time of that fill. When its
+//!   taking part closes the position, the rest is canceled with
+//!   `REDUCE_ONLY_EXCEEDS_POSITION`; a reduce-only FOK larger than the position is
+//!   canceled the same way with nothing filled (it could never fill completely).
+//! - Within one trade print our orders get their lots in the usual order, each capped at
+//!   the position the earlier fills left; a reduce-only order with nothing left to
+//!   reduce passes its turn, and the print's lots go on to the next order.
+//! - A resting reduce-only order never stays larger than the position. After every
+//!   command, trade print and `set_position` that changed the position or rested such
+//!   an order, each resting reduce-only order (ascending id) whose remaining exceeds the
+//!   position it reduces is cut down to it: `Modified{price, qty}` with `qty = filled +
+//!   position`, keeping its queue place like any decrease. When the position is flat or
+//!   has flipped to the order's side it is canceled with `REDUCE_ONLY_EXCEEDS_POSITION`.
+//!   Each order is capped on its own: two reduce-only sells of 5 against a long of 5
+//!   both stay at 5 until a fill shrinks the position.
+//! - An amend that would leave a reduce-only order with more open than the position is
+//!   rejected with `REDUCE_ONLY_EXCEEDS_POSITION`.
+//!
 //! # Fees
 //!
 //! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
@@ -152,7 +181,7 @@
 //! feed, fills from the book crossing our price without a print, and Python bindings.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use rustc_hash::FxHashMap;
 
@@ -194,6 +223,8 @@ pub struct OrderRequest {
     pub post_only: bool,
     /// Market orders: slippage cap in bps from the reference price; None = venue default.
     pub slippage_bps: Option<u32>,
+    /// Only ever reduces the venue's position (see "Position and reduce-only").
+    pub reduce_only: bool,
 }
 
 impl OrderRequest {
@@ -206,6 +237,7 @@ impl OrderRequest {
             tif: TimeInForce::Ioc,
             post_only: false,
             slippage_bps: None,
+            reduce_only: false,
         }
     }
 
@@ -218,6 +250,7 @@ impl OrderRequest {
             tif,
             post_only: false,
             slippage_bps: None,
+            reduce_only: false,
         }
     }
 
@@ -233,6 +266,11 @@ impl OrderRequest {
 
     pub fn post_only(mut self) -> OrderRequest {
         self.post_only = true;
+        self
+    }
+
+    pub fn reduce_only(mut self) -> OrderRequest {
+        self.reduce_only = true;
         self
     }
 }
@@ -273,6 +311,10 @@ pub enum Reason {
     NothingToModify,
     /// A modify whose new total quantity is not above the filled quantity.
     QtyBelowFilled,
+    /// A reduce-only order while the position is flat or on the order's side.
+    ReduceOnlyWouldIncrease,
+    /// A reduce-only order's excess over the position it reduces.
+    ReduceOnlyExceedsPosition,
 }
 
 impl Reason {
@@ -296,6 +338,8 @@ impl Reason {
             Reason::UnknownOrder => "UNKNOWN_ORDER",
             Reason::NothingToModify => "NOTHING_TO_MODIFY",
             Reason::QtyBelowFilled => "QTY_BELOW_FILLED",
+            Reason::ReduceOnlyWouldIncrease => "REDUCE_ONLY_WOULD_INCREASE",
+            Reason::ReduceOnlyExceedsPosition => "REDUCE_ONLY_EXCEEDS_POSITION",
         }
     }
 }
@@ -417,6 +461,7 @@ pub struct RestingOrder {
     pub queue_ahead: i64,
     pub expiry: Option<i64>,
     pub post_only: bool,
+    pub reduce_only: bool,
 }
 
 impl RestingOrder {
@@ -462,6 +507,12 @@ pub struct SimVenue {
     scratch_prices: Vec<i64>,
     /// Commands issued but not yet arrived (see `latency.rs`).
     pending: latency::Pending,
+    /// Net position in lots from our fills (+ long), see `reduce.rs`.
+    position: i64,
+    /// Resting reduce-only orders, ascending id.
+    reduce_only_ids: BTreeSet<OrderId>,
+    /// Set when the position or a reduce-only order changed since the last check.
+    reduce_only_check: bool,
 }
 
 impl SimVenue {
@@ -496,6 +547,9 @@ impl SimVenue {
             scratch_ids: Vec::new(),
             scratch_prices: Vec::new(),
             pending: latency::Pending::default(),
+            position: 0,
+            reduce_only_ids: BTreeSet::new(),
+            reduce_only_check: false,
         })
     }
 
@@ -587,6 +641,9 @@ impl SimVenue {
         if let Some(c) = &o.client_id {
             self.clients.remove(c);
         }
+        if o.reduce_only {
+            self.reduce_only_ids.remove(&id);
+        }
         let lv = &mut self.levels[o.side.idx()];
         if let Some(ids) = lv.get_mut(&o.price) {
             if let Some(pos) = ids.iter().position(|&x| x == id) {
@@ -627,6 +684,7 @@ impl SimVenue {
                     if let Some(aggr) = Side::from_u8(ev.side) {
                         if ev.qty > 0 {
                             self.on_trade(now, aggr, ev.price, ev.qty);
+                            self.after_trade(now, ev.price);
                         }
                     }
                     i += 1;
@@ -717,9 +775,18 @@ impl SimVenue {
                 } else if left == 0 {
                     break;
                 }
-                let f = o.remaining().min(left);
+                let mut f = o.remaining().min(left);
+                if o.reduce_only {
+                    // Never beyond the position at the time of this fill.
+                    f = f.min(reducible(o.side, self.position));
+                    if f == 0 {
+                        continue;
+                    }
+                }
                 left -= f;
                 o.filled += f;
+                self.position = add_signed(self.position, o.side, f);
+                self.reduce_only_check = true;
                 let leaves = o.remaining();
                 let fee = maker_fee(&self.cfg.fees, p, f);
                 self.stats.fills += 1;
@@ -803,6 +870,11 @@ impl SimVenue {
                 }
             }
         }
+        // The most this order may fill now without increasing |position|.
+        let reducible = if req.reduce_only { self.reducible(s) } else { i64::MAX };
+        if reducible == 0 {
+            return self.reject(now, id, Reason::ReduceOnlyWouldIncrease);
+        }
         self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
 
         // The taking part.
@@ -813,7 +885,21 @@ impl SimVenue {
         } else {
             plan_take(&self.book, &self.consumed[opp.idx()], s, bound, req.qty, &mut fills)
         };
+        let (filled, hit_bound) = if filled > reducible {
+            (cap_fills(&mut fills, reducible), false)
+        } else {
+            (filled, hit_bound)
+        };
         let is_market = req.order_type == OrderType::Market;
+        if req.tif == TimeInForce::Fok && req.qty > reducible {
+            self.scratch_fills = fills;
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::ReduceOnlyExceedsPosition },
+            });
+            return id;
+        }
         if req.tif == TimeInForce::Fok && filled < req.qty {
             self.scratch_fills = fills;
             self.reports.push(Report {
@@ -827,6 +913,7 @@ impl SimVenue {
         for &(p, q) in &fills {
             consumed_add(&mut self.consumed[opp.idx()], p, q);
             leaves -= q;
+            self.add_position(s, q);
             let fee = self
                 .cfg
                 .fees
@@ -841,6 +928,15 @@ impl SimVenue {
         }
         self.scratch_fills = fills;
         if leaves == 0 {
+            return id;
+        }
+        if filled == reducible {
+            // A reduce-only order that closed the position it reduces: nothing left to do.
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::ReduceOnlyExceedsPosition },
+            });
             return id;
         }
         let rest = match (is_market, req.tif) {
@@ -862,6 +958,11 @@ impl SimVenue {
                 if let Some(e) = expiry {
                     self.expiries.push(Reverse((e, id)));
                 }
+                if req.reduce_only {
+                    // Its size is checked against the position after this command.
+                    self.reduce_only_ids.insert(id);
+                    self.reduce_only_check = true;
+                }
                 self.levels[s.idx()].entry(price).or_default().push(id);
                 self.orders.insert(
                     id,
@@ -875,6 +976,7 @@ impl SimVenue {
                         queue_ahead,
                         expiry,
                         post_only: req.post_only,
+                        reduce_only: req.reduce_only,
                     },
                 );
             }
@@ -955,6 +1057,22 @@ fn plan_take(
     (qty - left, false)
 }
 
+/// Trims planned `fills` to `max` lots in total; returns the lots kept.
+fn cap_fills(fills: &mut Vec<(i64, i64)>, max: i64) -> i64 {
+    let mut kept = 0;
+    let mut n = 0;
+    for f in fills.iter_mut() {
+        if kept == max {
+            break;
+        }
+        f.1 = f.1.min(max - kept);
+        kept += f.1;
+        n += 1;
+    }
+    fills.truncate(n);
+    kept
+}
+
 #[inline]
 fn consumed_get(c: &[(i64, i64)], price: i64) -> i64 {
     c.iter().find(|(p, _)| *p == price).map_or(0, |(_, q)| *q)
@@ -983,8 +1101,10 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
 
 mod amend;
 mod latency;
+mod reduce;
 
 pub use amend::Amend;
+use reduce::{add_signed, reducible};
 
 #[cfg(test)]
 mod tests;

@@ -360,3 +360,150 @@ fn a_decrease_that_arrives_after_fills_is_checked_against_them() {
     let o = v.order(a).unwrap();
     assert_eq!((o.qty, o.filled), (5, 4));
 }
+
+// ---------------------------------------------------------------------------- reduce-only
+
+fn canceled(reason: Reason) -> ReportKind {
+    ReportKind::Canceled { reason }
+}
+
+#[test]
+fn reduce_only_is_refused_when_it_would_increase_the_position() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 5), (Ask, 10000, 5)]), 0);
+    let flat = v.submit(1_100, OrderRequest::market(Ask, 1).reduce_only());
+    v.set_position(3);
+    let same_side = v.submit(1_100, OrderRequest::limit(Bid, 1, 9990, TimeInForce::Gtc).reduce_only());
+    let ok = v.submit(1_100, OrderRequest::limit(Ask, 2, 10010, TimeInForce::Gtc).reduce_only());
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, flat, ReportKind::Rejected { reason: Reason::ReduceOnlyWouldIncrease }),
+            (1_100, same_side, ReportKind::Rejected { reason: Reason::ReduceOnlyWouldIncrease }),
+            (1_100, ok, ReportKind::Accepted),
+        ]
+    );
+    assert_eq!(v.position(), 3);
+    assert_eq!(Reason::ReduceOnlyWouldIncrease.as_str(), "REDUCE_ONLY_WOULD_INCREASE");
+    assert_eq!(Reason::ReduceOnlyExceedsPosition.as_str(), "REDUCE_ONLY_EXCEEDS_POSITION");
+}
+
+#[test]
+fn a_reduce_only_market_order_stops_at_the_position() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 2), (Bid, 9994, 4), (Ask, 10000, 5)]), 0);
+    v.set_position(3);
+    // Sell 5 against a long of 3: 2 @ 999.5 (1.999 × 0.0005 = 0.0009995 -> 0.001), 1 @
+    // 999.4 (0.9994 × 0.0005 = 0.0004997 -> 0.0005), the other 2 canceled.
+    let id = v.submit(1_100, OrderRequest::market(Ask, 5).reduce_only());
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, id, ReportKind::Accepted),
+            (1_100, id, taker(9995, 2, "0.001", 3)),
+            (1_100, id, taker(9994, 1, "0.0005", 2)),
+            (1_100, id, canceled(Reason::ReduceOnlyExceedsPosition)),
+        ]
+    );
+    assert_eq!(v.position(), 0);
+    assert_eq!(v.consumed_at(Bid, 9994), 1);
+}
+
+#[test]
+fn a_reduce_only_fok_larger_than_the_position_fills_nothing() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 9), (Ask, 10000, 9)]), 0);
+    v.set_position(-2);
+    let big = v.submit(1_100, OrderRequest::limit(Bid, 3, 10000, TimeInForce::Fok).reduce_only());
+    // 2 lots fit: 2 @ 1000.0 = 2.0 × 0.0005 = 0.001.
+    let fits = v.submit(1_100, OrderRequest::limit(Bid, 2, 10000, TimeInForce::Fok).reduce_only());
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, big, ReportKind::Accepted),
+            (1_100, big, canceled(Reason::ReduceOnlyExceedsPosition)),
+            (1_100, fits, ReportKind::Accepted),
+            (1_100, fits, taker(10000, 2, "0.001", 0)),
+        ]
+    );
+    assert_eq!(v.position(), 0);
+}
+
+#[test]
+fn a_resting_reduce_only_order_follows_the_position_down() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 9), (Ask, 10000, 9)]), 0);
+    v.set_position(3);
+    // Sell 5 reduce-only at 10005 against a long of 3: rests, cut to 3 at once.
+    let ro = v.submit(1_100, OrderRequest::limit(Ask, 5, 10005, TimeInForce::Gtc).reduce_only());
+    // A plain market sell of 1: 999.5 × 0.001 × 0.0005 = 0.00049975 -> 0.0005; long 2 ->
+    // the reduce-only order is cut to 2.
+    let mkt = v.submit(1_200, OrderRequest::market(Ask, 1));
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, ro, ReportKind::Accepted),
+            (1_100, ro, ReportKind::Modified { price: 10005, qty: 3 }),
+            (1_200, mkt, ReportKind::Accepted),
+            (1_200, mkt, taker(9995, 1, "0.0005", 0)),
+            (1_200, ro, ReportKind::Modified { price: 10005, qty: 2 }),
+        ]
+    );
+    // A buyer lifts 10005 for 4 lots: our 2 (1000.5 × 0.002 × 0.0002 = 0.0004002 ->
+    // 0.000401), flat.
+    v.on_events(&trade(1_300, Bid, 10005, 4), 0);
+    assert_eq!(kinds(&mut v), vec![(1_300, ro, maker(10005, 2, "0.000401", 0))]);
+    assert_eq!(v.position(), 0);
+    assert_eq!(v.open_order_count(), 0);
+}
+
+#[test]
+fn a_print_skips_a_reduce_only_order_with_nothing_left_to_reduce() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 9), (Ask, 10000, 9)]), 0);
+    v.set_position(5);
+    let a = v.submit(1_100, OrderRequest::limit(Ask, 5, 10005, TimeInForce::Gtc).reduce_only());
+    let b = v.submit(1_100, OrderRequest::limit(Ask, 5, 10005, TimeInForce::Gtc).reduce_only());
+    let c = v.submit(1_100, OrderRequest::limit(Ask, 4, 10005, TimeInForce::Gtc));
+    kinds(&mut v);
+    // A buyer takes 8 at 10005. a: 5 (5.0025 × 0.0002 = 0.0010005 -> 0.001001), flat;
+    // b has nothing to reduce and passes; c: the other 3 (3.0015 × 0.0002 = 0.0006003 ->
+    // 0.000601). After the print, short 3: b is canceled.
+    v.on_events(&trade(1_200, Bid, 10005, 8), 0);
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_200, a, maker(10005, 5, "0.001001", 0)),
+            (1_200, c, maker(10005, 3, "0.000601", 1)),
+            (1_200, b, canceled(Reason::ReduceOnlyExceedsPosition)),
+        ]
+    );
+    assert_eq!(v.position(), -3);
+}
+
+#[test]
+fn a_flipped_position_cancels_and_amends_are_held_to_the_position() {
+    let mut v = lat_venue(0, 0, 0);
+    let mut f = Feed::new();
+    v.on_events(&f.snapshot(1_000, &[(Bid, 9995, 9), (Ask, 10000, 9)]), 0);
+    v.set_position(4);
+    let a = v.submit(1_100, OrderRequest::limit(Ask, 3, 10005, TimeInForce::Gtc).reduce_only());
+    assert!(!v.modify(1_200, a, None, Some(5)));
+    assert!(v.modify(1_200, a, None, Some(4)));
+    v.set_position(-2);
+    assert_eq!(
+        kinds(&mut v),
+        vec![
+            (1_100, a, ReportKind::Accepted),
+            (1_200, a, ReportKind::ModifyRejected { reason: Reason::ReduceOnlyExceedsPosition }),
+            (1_200, a, ReportKind::Modified { price: 10005, qty: 4 }),
+            (1_200, a, canceled(Reason::ReduceOnlyExceedsPosition)),
+        ]
+    );
+    assert!(v.order(a).is_none());
+}
