@@ -35,6 +35,7 @@ __all__ = [
     "L3Book",
     "RiskGate",
     "SequenceGapError",
+    "SimVenue",
     "from_units",
     "to_units",
 ]
@@ -442,3 +443,134 @@ class RiskGate:
 
     def reset_bucket(self) -> None:
         """Back to full; the next timestamp restarts the refill clock."""
+
+# --- simulated venue ----------------------------------------------------------------
+_SimOrderType = Literal[
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+]  # stub-only aliases
+_Tif = Literal["gtc", "ioc", "fok", "gtd"]
+_TriggerSource = Literal["last", "bid_ask", "mark"]
+_ReportKind = Literal[
+    "accepted",
+    "rejected",
+    "filled",
+    "canceled",
+    "expired",
+    "cancel_rejected",
+    "modified",
+    "modify_rejected",
+    "triggered",
+]
+_Report = tuple[int, int, _ReportKind, int, int, Literal["maker", "taker", ""], str, int, str]
+
+@final
+class SimVenue:
+    """A simulated venue for one instrument: our orders against an L2 book and the
+    market's trade prints, deterministic (the rules are in the Rust docs of
+    `quantx_core::sim`).
+
+    Units: prices in ticks, sizes in lots, times in ns (ints); side 0 buys, 1 sells.
+    Commands (submit, cancel, modify) arrive after their latency and take effect then;
+    what happened comes back as reports from `drain_reports`. Arguments the venue could
+    not even represent (an unknown literal, a price on a market order, a missing price or
+    expiry, a trail offset on a non-trailing order, an out-of-range bps) raise
+    ValueError naming the argument, the value and the rule; everything the venue itself
+    refuses is a report with a reason code.
+    """
+
+    def __new__(
+        cls,
+        tick_size: str,
+        lot_size: str,
+        *,
+        rule: Literal["spot", "futures"] = "futures",
+        maker_fee: str,
+        taker_fee: str,
+        fee_decimals: int = 8,
+        default_slippage_bps: int = 50,
+        submit_latency_ns: int = 0,
+        cancel_latency_ns: int = 0,
+        modify_latency_ns: int = 0,
+    ) -> Self:
+        """rule: the L2 sequence rule; fees as fractions ("0.0002"), charged at
+        fee_decimals places rounded toward +inf; latencies >= 0."""
+
+    def apply_events(self, events: npt.NDArray[np.void], row_offset: int = 0) -> None:
+        """Book messages and trade prints (EVENT_DTYPE), GIL released; pending commands
+        due before a row go first, a row at the same time as a command goes first."""
+
+    def advance_to(self, ts: int) -> None:
+        """Applies pending commands and GTD expiries due at or before ts, no market data."""
+
+    def submit(
+        self,
+        ts: int,
+        side: int,
+        order_type: _SimOrderType,
+        qty: int,
+        *,
+        price: int | None = None,
+        trigger_price: int | None = None,
+        trigger_source: _TriggerSource = "last",
+        trail_offset_ticks: int | None = None,
+        trail_offset_bps: int | None = None,
+        tif: _Tif = "gtc",
+        expiry: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        slippage_bps: int | None = None,
+        client_id: str | None = None,
+    ) -> int:
+        """Returns the order id at once; the order arrives after submit_latency_ns.
+        price: the limit price (limit types only, required there); expiry: gtd only
+        (required there); slippage_bps: market types only (default: the venue's)."""
+
+    def cancel(self, ts: int, order_id: int) -> None:
+        """Arrives after cancel_latency_ns: "canceled" or "cancel_rejected"
+        (UNKNOWN_ORDER: not live then, e.g. filled in the meantime; fills stand)."""
+
+    def modify(
+        self,
+        ts: int,
+        order_id: int,
+        *,
+        price: int | None = None,
+        qty: int | None = None,
+        trigger_price: int | None = None,
+    ) -> None:
+        """Arrives after modify_latency_ns: "modified" (new price, new TOTAL qty) or
+        "modify_rejected" (order unchanged). A price change or a qty increase loses the
+        queue place; a crossing new price fills its marketable part as taker."""
+
+    def drain_reports(self) -> list[_Report]:
+        """(ts, order_id, kind, price, qty, liquidity, fee, leaves, reason), oldest
+        first; unused fields are 0 or "". fee is an exact decimal string (a fill's fee
+        in the quote asset), so Decimal(fee) is exact."""
+
+    @property
+    def position(self) -> int:
+        """Net position in lots from this venue's fills (+ long)."""
+
+    def set_position(self, lots: int) -> None:
+        """A starting position; resting reduce-only orders are cut or canceled to fit."""
+
+    def open_orders(self) -> list[tuple[int, str | None, int, int, int, int]]:
+        """Resting orders by id: (id, client_id, side, price, qty, filled)."""
+
+    def best_bid(self) -> _Level | None: ...
+    def best_ask(self) -> _Level | None: ...
+    @property
+    def stale(self) -> bool:
+        """The book has no usable state (before the first snapshot, after a gap)."""
+
+    @property
+    def clock(self) -> int:
+        """The venue clock in ns (-2**63 before any input)."""
+
+    def stats(self) -> dict[str, int]: ...

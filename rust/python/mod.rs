@@ -1,5 +1,6 @@
 //! PyO3 bindings: the `engine._core` extension. Thin: conversions and errors only.
 
+mod args;
 mod books;
 mod builder;
 mod errors;
@@ -7,6 +8,7 @@ mod events;
 mod fixed;
 mod l3;
 mod risk;
+mod sim;
 
 use pyo3::prelude::*;
 
@@ -19,5 +21,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     books::register(m)?;
     l3::register(m)?;
     risk::register(m)?;
+    sim::register(m)?;
     Ok(())
 }
