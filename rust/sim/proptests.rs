@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::tests::{trade, venue, Feed};
+use crate::l2::Rule;
 use super::*;
 use crate::query::BookQueries;
 
@@ -146,6 +147,220 @@ proptest! {
                     prop_assert_eq!(o.filled + o.remaining(), o.qty);
                     prop_assert!(o.remaining() > 0);
                     prop_assert!(o.queue_ahead >= 0);
+                }
+                None => prop_assert_eq!(t.terminal, 1, "order {} is gone without a terminal report", id),
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------- latency, amend, reduce-only
+
+#[derive(Debug, Clone)]
+enum Cmd {
+    Market { buy: bool, qty: i64, bps: Option<u32>, fok: bool, ro: bool },
+    Limit { buy: bool, qty: i64, off: i64, tif: u8, post: bool, ro: bool },
+    Trade { aggr_buy: bool, off: i64, qty: i64 },
+    Diff { bid: bool, off: i64, qty: i64 },
+    Cancel { back: u64 },
+    Modify { back: u64, off: Option<i64>, qty: Option<i64> },
+    Advance,
+    Tick,
+}
+
+fn cmd() -> impl Strategy<Value = Cmd> {
+    prop_oneof![
+        2 => (any::<bool>(), 1i64..15, proptest::option::of(0u32..30), any::<bool>(), any::<bool>())
+            .prop_map(|(buy, qty, bps, fok, ro)| Cmd::Market { buy, qty, bps, fok, ro }),
+        4 => (any::<bool>(), 1i64..15, -6i64..6, 0u8..4, any::<bool>(), any::<bool>())
+            .prop_map(|(buy, qty, off, tif, post, ro)| Cmd::Limit { buy, qty, off, tif, post, ro }),
+        3 => (any::<bool>(), -6i64..6, 1i64..20)
+            .prop_map(|(aggr_buy, off, qty)| Cmd::Trade { aggr_buy, off, qty }),
+        2 => (any::<bool>(), 0i64..8, 0i64..6).prop_map(|(bid, off, qty)| Cmd::Diff { bid, off, qty }),
+        1 => (0u64..6).prop_map(|back| Cmd::Cancel { back }),
+        2 => (0u64..6, proptest::option::of(-6i64..6), proptest::option::of(-1i64..15))
+            .prop_map(|(back, off, qty)| Cmd::Modify { back, off, qty }),
+        1 => Just(Cmd::Advance),
+        1 => Just(Cmd::Tick),
+    ]
+}
+
+/// What the test knows about one order, from its own requests and the reports.
+#[derive(Debug, Default)]
+struct Known {
+    /// Current total quantity (changes with `Modified`).
+    qty: i64,
+    filled: i64,
+    terminal: u32,
+    after_terminal: bool,
+    side: Option<Side>,
+    /// Current limit price.
+    limit: Option<i64>,
+    /// Market orders: slippage bps and arrival time (the cap is computed from the touch
+    /// as it was at arrival).
+    market: Option<(u32, i64)>,
+    reduce_only: bool,
+    /// When the submit arrives.
+    arrival: i64,
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #[test]
+    fn venue_invariants_with_latency_amend_and_reduce_only(
+        bids in proptest::collection::vec(0i64..6, 8),
+        asks in proptest::collection::vec(0i64..6, 8),
+        lat in (0i64..25, 0i64..25, 0i64..25),
+        start in -12i64..12,
+        cmds in proptest::collection::vec(cmd(), 1..80),
+    ) {
+        const MID: i64 = 10_000;
+        const BPS: u32 = 20;
+        let mut v = SimVenue::new(SimConfig {
+            submit_latency_ns: lat.0,
+            cancel_latency_ns: lat.1,
+            modify_latency_ns: lat.2,
+            ..SimConfig::new(Rule::Futures, BPS, super::tests::fees())
+        });
+        let mut f = Feed::new();
+        let mut lv = Vec::new();
+        for (i, (&b, &a)) in bids.iter().zip(&asks).enumerate() {
+            lv.push((Side::Bid, MID - 1 - i as i64, b));
+            lv.push((Side::Ask, MID + i as i64, a));
+        }
+        let mut ts = 1_000i64;
+        v.on_events(&f.snapshot(ts, &lv), 0);
+        v.set_position(start);
+        // The touch after every step: (ts, best bid, best ask).
+        let mut touches = vec![(ts, v.book().side(Side::Bid).best_price(), v.book().side(Side::Ask).best_price())];
+        let mut known: HashMap<OrderId, Known> = HashMap::new();
+        let mut last_id: OrderId = 0;
+        let mut position = start;
+        let mut last_ts = i64::MIN;
+        let n = cmds.len();
+        for (k, c) in cmds.into_iter().enumerate() {
+            ts += 10;
+            match c {
+                Cmd::Market { buy, qty, bps, fok, ro } => {
+                    let side = if buy { Side::Bid } else { Side::Ask };
+                    let mut req = OrderRequest::market(side, qty);
+                    req.slippage_bps = bps;
+                    req.reduce_only = ro;
+                    if fok { req.tif = TimeInForce::Fok; }
+                    last_id = v.submit(ts, req);
+                    known.insert(last_id, Known {
+                        qty, side: Some(side), market: Some((bps.unwrap_or(BPS), ts + lat.0)),
+                        reduce_only: ro, arrival: ts + lat.0, ..Known::default()
+                    });
+                }
+                Cmd::Limit { buy, qty, off, tif, post, ro } => {
+                    let side = if buy { Side::Bid } else { Side::Ask };
+                    let tif = match tif {
+                        0 => TimeInForce::Gtc,
+                        1 => TimeInForce::Ioc,
+                        2 => TimeInForce::Fok,
+                        _ => TimeInForce::Gtd { expiry: ts + 45 },
+                    };
+                    let mut req = OrderRequest::limit(side, qty, MID + off, tif);
+                    req.post_only = post;
+                    req.reduce_only = ro;
+                    last_id = v.submit(ts, req);
+                    known.insert(last_id, Known {
+                        qty, side: Some(side), limit: Some(MID + off), reduce_only: ro,
+                        arrival: ts + lat.0, ..Known::default()
+                    });
+                }
+                Cmd::Trade { aggr_buy, off, qty } => {
+                    let s = if aggr_buy { Side::Bid } else { Side::Ask };
+                    v.on_events(&trade(ts, s, MID + off, qty), 0);
+                }
+                Cmd::Diff { bid, off, qty } => {
+                    let l = if bid { (Side::Bid, MID - 1 - off, qty) } else { (Side::Ask, MID + off, qty) };
+                    v.on_events(&f.diff(ts, &[l]), 0);
+                }
+                Cmd::Cancel { back } => {
+                    v.cancel(ts, last_id.saturating_sub(back));
+                }
+                Cmd::Modify { back, off, qty } => {
+                    v.modify(ts, last_id.saturating_sub(back), off.map(|o| MID + o), qty);
+                }
+                Cmd::Advance => {
+                    v.advance_to(ts);
+                }
+                Cmd::Tick => {
+                    v.on_events(&f.diff(ts, &[]), 0);
+                }
+            }
+            if k + 1 == n {
+                // Let every command in flight arrive.
+                ts += 100;
+                v.advance_to(ts);
+            }
+            touches.push((ts, v.book().side(Side::Bid).best_price(), v.book().side(Side::Ask).best_price()));
+            for r in v.drain_reports() {
+                prop_assert!(r.ts >= last_ts, "report at {} after one at {}", r.ts, last_ts);
+                last_ts = r.ts;
+                let Some(t) = known.get_mut(&r.order) else { continue };
+                match r.kind {
+                    ReportKind::CancelRejected { .. } | ReportKind::ModifyRejected { .. } => continue,
+                    ReportKind::Accepted | ReportKind::Rejected { .. } => {
+                        prop_assert_eq!(r.ts, t.arrival, "order {} answered at {}", r.order, r.ts);
+                    }
+                    ReportKind::Modified { price, qty } => {
+                        prop_assert!(qty > t.filled);
+                        t.qty = qty;
+                        if t.limit.is_some() {
+                            t.limit = Some(price);
+                        }
+                    }
+                    _ => {}
+                }
+                if t.terminal > 0 {
+                    t.after_terminal = true;
+                }
+                if let ReportKind::Filled { price, qty, leaves, .. } = r.kind {
+                    let side = t.side.unwrap();
+                    prop_assert!(qty > 0);
+                    t.filled += qty;
+                    prop_assert!(t.filled <= t.qty);
+                    prop_assert_eq!(t.filled + leaves, t.qty);
+                    if let Some(limit) = t.limit {
+                        prop_assert!(!side.better(price, limit), "fill {} beyond limit {}", price, limit);
+                    }
+                    if let Some((bps, arrival)) = t.market {
+                        // The touch the order met: after the last step at or before its
+                        // arrival (a row at the arrival time goes first).
+                        let &(_, b, a) = touches.iter().rev().find(|x| x.0 <= arrival).unwrap();
+                        let r = if side == Side::Bid { a } else { b }.unwrap();
+                        let cap = slippage_cap(side, r, bps);
+                        prop_assert!(!side.better(price, cap), "market fill {} beyond cap {}", price, cap);
+                    }
+                    let before = position;
+                    position = super::reduce::add_signed(position, side, qty);
+                    if t.reduce_only {
+                        prop_assert!(position.abs() <= before.abs() && position.signum() * before.signum() >= 0,
+                            "reduce-only fill took the position from {} to {}", before, position);
+                    }
+                }
+                if r.is_terminal() {
+                    t.terminal += 1;
+                }
+            }
+            prop_assert_eq!(v.position(), position);
+        }
+        prop_assert_eq!(v.pending_commands(), 0);
+        for (id, t) in &known {
+            prop_assert!(t.terminal <= 1, "order {} has {} terminal reports", id, t.terminal);
+            prop_assert!(!t.after_terminal, "order {} reported after its terminal report", id);
+            match v.order(*id) {
+                Some(o) => {
+                    prop_assert_eq!(t.terminal, 0);
+                    prop_assert_eq!(o.filled, t.filled);
+                    prop_assert_eq!(o.qty, t.qty);
+                    prop_assert!(o.remaining() > 0);
+                    if o.reduce_only {
+                        prop_assert!(o.remaining() <= super::reduce::reducible(o.side, v.position()));
+                    }
                 }
                 None => prop_assert_eq!(t.terminal, 1, "order {} is gone without a terminal report", id),
             }
