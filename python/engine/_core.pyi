@@ -36,6 +36,7 @@ __all__ = [
     "RiskGate",
     "SequenceGapError",
     "SimVenue",
+    "TriggerBook",
     "from_units",
     "to_units",
 ]
@@ -455,7 +456,6 @@ _SimOrderType = Literal[
     "trailing_stop_market",
 ]  # stub-only aliases
 _Tif = Literal["gtc", "ioc", "fok", "gtd"]
-_TriggerSource = Literal["last", "bid_ask", "mark"]
 _ReportKind = Literal[
     "accepted",
     "rejected",
@@ -574,3 +574,81 @@ class SimVenue:
         """The venue clock in ns (-2**63 before any input)."""
 
     def stats(self) -> dict[str, int]: ...
+
+# --- trigger book -------------------------------------------------------------------
+_TriggerKind = Literal["stop", "take_profit", "trailing_stop"]  # stub-only aliases
+_TriggerSource = Literal["last", "bid_ask", "mark"]
+
+@final
+class TriggerBook:
+    """Decides when conditional orders fire: stops, take-profits, trailing stops.
+
+    Prices are ticks (ints); ids are the caller's (unsigned 64-bit). `side` is the side
+    of the ORDER the entry releases: 0 buy, 1 sell. The trigger price is its own field;
+    the book knows no limit prices. Observed price p: the last trade ("last"), the mark
+    ("mark"), or for "bid_ask" the touch the order trades against (bid for a sell, ask
+    for a buy). A sell stop fires when p <= stop, a buy stop when p >= stop; a sell
+    take-profit when p >= trigger, a buy take-profit when p <= trigger. Equality fires.
+
+    Adding never fires: an entry sees only later observations, so one added when the
+    price is already through fires on the next observation at or through it (ask
+    `would_fire` first to refuse such orders). Trailing stops track the best price seen
+    (seeded by `reference`) and trail it by offset_ticks, or by offset_bps of it rounded
+    down but at least 1 tick; they only tighten (`trigger_price` is the starting stop).
+    `user_stop` (stop, trailing_stop) is the user's own stop: the effective stop is the
+    tighter of it and the stop, and `set_user_stop` may replace it even looser without
+    loosening the trailing part. Each observation removes what it fires and returns
+    the ids ascending. Bad arguments raise ValueError naming the field, value and rule;
+    the book is then unchanged. |price| must be < 2**62.
+    """
+
+    def __new__(cls) -> Self: ...
+    def add(
+        self,
+        id: int,
+        side: int,
+        kind: _TriggerKind,
+        source: _TriggerSource,
+        trigger_price: int | None = None,
+        offset_ticks: int | None = None,
+        offset_bps: int | None = None,
+        user_stop: int | None = None,
+        reference: int | None = None,
+    ) -> None:
+        """trigger_price is required for stop/take_profit; exactly one of offset_ticks
+        (>= 1) and offset_bps (1..9999) for trailing_stop; reference trailing only."""
+
+    @staticmethod
+    def would_fire(
+        side: int,
+        kind: _TriggerKind,
+        source: _TriggerSource,
+        price: int,
+        trigger_price: int | None = None,
+        offset_ticks: int | None = None,
+        offset_bps: int | None = None,
+        user_stop: int | None = None,
+        reference: int | None = None,
+    ) -> bool:
+        """Would this entry fire if added now and `price` were its next observation
+        (a trailing stop ratchets to it first)? Validates like `add`."""
+
+    def remove(self, id: int) -> bool:
+        """False when the id is not in the book."""
+
+    def amend_trigger(self, id: int, price: int) -> None:
+        """Stop/take-profit: the new trigger, either way. Trailing: may only tighten."""
+
+    def set_user_stop(self, id: int, price: int | None) -> None:
+        """Sets or clears the user stop (stop and trailing_stop only)."""
+
+    def effective_stop(self, id: int) -> int | None:
+        """The level the entry fires at now; None if unknown or not yet known."""
+
+    def on_last(self, price: int) -> list[int]: ...
+    def on_mark(self, price: int) -> list[int]: ...
+    def on_bid_ask(self, bid: int | None, ask: int | None) -> list[int]:
+        """A missing side is no observation for the entries that watch it."""
+
+    def __len__(self) -> int: ...
+    def __contains__(self, key: int, /) -> bool: ...

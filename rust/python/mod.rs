@@ -9,6 +9,7 @@ mod fixed;
 mod l3;
 mod risk;
 mod sim;
+mod trigger;
 
 use pyo3::prelude::*;
 
@@ -22,5 +23,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     l3::register(m)?;
     risk::register(m)?;
     sim::register(m)?;
+    trigger::register(m)?;
     Ok(())
 }
