@@ -234,3 +234,99 @@ def test_commands_before_any_book_are_refused_by_the_venue() -> None:
     oid = v.submit(5, SELL, "market", 1)
     assert v.drain_reports() == [(5, oid, "rejected", 0, 0, "", "", 0, "BOOK_STALE")]
     assert v.best_bid() is None
+
+
+def test_a_stop_triggers_and_sells_at_market() -> None:
+    v = venue()
+    f = Feed()
+    book = [(BUY, 9995, 3), (BUY, 9990, 5), (SELL, 10000, 2)]
+    v.apply_events(f.snapshot(1_000, book).trade(1_001, BUY, 9998, 1).take())
+    v.set_position(4)
+    stop = v.submit(1_100, SELL, "stop_market", 4, trigger_price=9996, reduce_only=True)
+    # The last price 9998 is already at or below a sell stop at 9998: refused.
+    through = v.submit(1_100, SELL, "stop_market", 1, trigger_price=9998)
+    # Sell take-profit on the mark, limit 10001.
+    tp = v.submit(
+        1_100, SELL, "take_profit_limit", 1, price=10001, trigger_price=10010, trigger_source="mark"
+    )
+    v.apply_events(f.trade(1_200, SELL, 9997, 1).take())
+    assert v.drain_reports() == [
+        accepted(1_100, stop),
+        (1_100, through, "rejected", 0, 0, "", "", 0, "WOULD_TRIGGER_IMMEDIATELY"),
+        accepted(1_100, tp),
+    ]
+    # 9996 fires the stop: 3 @ 999.5 (2.9985 x 0.0005 = 0.00149925 -> 0.0015), 1 @ 999.0
+    # (0.999 x 0.0005 = 0.0004995 -> 0.0005).
+    v.apply_events(f.trade(1_300, SELL, 9996, 1).take())
+    assert v.drain_reports() == [
+        (1_300, stop, "triggered", 9996, 0, "", "", 0, ""),
+        (1_300, stop, "filled", 9995, 3, "taker", "0.0015", 1, ""),
+        (1_300, stop, "filled", 9990, 1, "taker", "0.0005", 0, ""),
+    ]
+    assert v.position == 0
+    # The take-profit fires on the mark and rests at its limit 10001, not at 10010.
+    v.on_mark(1_400, 10010)
+    assert v.drain_reports() == [(1_400, tp, "triggered", 10010, 0, "", "", 0, "")]
+    assert v.open_orders() == [(tp, None, SELL, 10001, 1, 0)]
+    with pytest.raises(ValueError, match="mark"):
+        v.on_mark(1_500, 2**62)
+
+
+def test_a_trailing_stop_moves_with_the_price_and_can_be_tightened() -> None:
+    v = venue()
+    f = Feed()
+    v.apply_events(
+        f.snapshot(1_000, [(BUY, 9995, 3), (SELL, 10000, 2)]).trade(1_001, BUY, 9998, 1).take()
+    )
+    # 10 ticks behind the high (9998 -> stop 9988); highs at 10005 move it to 9995.
+    oid = v.submit(1_100, SELL, "trailing_stop_market", 1, trail_offset_ticks=10)
+    v.apply_events(f.trade(1_200, BUY, 10005, 1).trade(1_300, SELL, 9998, 1).take())
+    v.modify(1_400, oid, trigger_price=9990)  # looser than 9995: refused
+    v.modify(1_400, oid, trigger_price=9997)  # tighter: accepted
+    v.apply_events(f.trade(1_500, SELL, 9997, 1).take())
+    assert v.drain_reports() == [
+        accepted(1_100, oid),
+        (1_400, oid, "modify_rejected", 0, 0, "", "", 0, "TRIGGER_WOULD_LOOSEN"),
+        (1_400, oid, "modified", 0, 1, "", "", 0, ""),
+        (1_500, oid, "triggered", 9997, 0, "", "", 0, ""),
+        (1_500, oid, "filled", 9995, 1, "taker", "0.0005", 0, ""),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"order_type": "stop_market"},
+            r"trigger_price is missing: order_type \"stop_market\" requires it",
+        ),
+        (
+            {"order_type": "trailing_stop_market"},
+            r"trail_offset_ticks or trail_offset_bps is missing",
+        ),
+        (
+            {"order_type": "trailing_stop_market", "trail_offset_ticks": 5, "trail_offset_bps": 7},
+            r"trail_offset_bps 7 is not allowed .*exactly one",
+        ),
+        (
+            {"order_type": "stop_limit", "trigger_price": 9000},
+            r"price is missing: order_type \"stop_limit\" requires it",
+        ),
+        (
+            {"order_type": "stop_market", "trigger_price": 9000, "trigger_source": "index"},
+            r"trigger_source \"index\" is not \"last\", \"bid_ask\" or \"mark\"",
+        ),
+        (
+            {"order_type": "trailing_stop_market", "trail_offset_bps": -3},
+            r"trail_offset_bps -3 is out of range",
+        ),
+    ],
+)
+def test_conditional_argument_errors_name_the_argument(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    v = venue()
+    order_type = kwargs.pop("order_type")
+    with pytest.raises(ValueError, match=message):
+        v.submit(1_000, SELL, order_type, 1, **kwargs)
+    assert v.stats()["orders"] == 0

@@ -505,6 +505,10 @@ class SimVenue:
         """Book messages and trade prints (EVENT_DTYPE), GIL released; pending commands
         due before a row go first, a row at the same time as a command goes first."""
 
+    def on_mark(self, ts: int, price: int) -> None:
+        """A mark price (market data at ts) for conditional orders with trigger_source
+        "mark"; ValueError when |price| >= 2**62 ticks (nothing changes)."""
+
     def advance_to(self, ts: int) -> None:
         """Applies pending commands and GTD expiries due at or before ts, no market data."""
 
@@ -529,7 +533,16 @@ class SimVenue:
     ) -> int:
         """Returns the order id at once; the order arrives after submit_latency_ns.
         price: the limit price (limit types only, required there); expiry: gtd only
-        (required there); slippage_bps: market types only (default: the venue's)."""
+        (required there); slippage_bps: market types only (default: the venue's).
+
+        Conditional types wait for their trigger: trigger_price (required for stop and
+        take-profit, the optional starting stop of a trailing stop) is compared with
+        trigger_source's price: "last" (trade prints), "bid_ask" (the best ask for a
+        buy, the best bid for a sell) or "mark" (on_mark). It is never a limit price.
+        A trailing stop takes exactly one of trail_offset_ticks / trail_offset_bps. An
+        order already through its trigger is rejected (WOULD_TRIGGER_IMMEDIATELY); a
+        fired one reports "triggered" (price = the observed price), then works as a
+        market or limit order at once."""
 
     def cancel(self, ts: int, order_id: int) -> None:
         """Arrives after cancel_latency_ns: "canceled" or "cancel_rejected"
@@ -546,7 +559,9 @@ class SimVenue:
     ) -> None:
         """Arrives after modify_latency_ns: "modified" (new price, new TOTAL qty) or
         "modify_rejected" (order unchanged). A price change or a qty increase loses the
-        queue place; a crossing new price fills its marketable part as taker."""
+        queue place; a crossing new price fills its marketable part as taker. A waiting
+        conditional order may change trigger_price (a trailing stop's only tightens),
+        its limit price and its qty."""
 
     def drain_reports(self) -> list[_Report]:
         """(ts, order_id, kind, price, qty, liquidity, fee, leaves, reason), oldest
@@ -561,7 +576,8 @@ class SimVenue:
         """A starting position; resting reduce-only orders are cut or canceled to fit."""
 
     def open_orders(self) -> list[tuple[int, str | None, int, int, int, int]]:
-        """Resting orders by id: (id, client_id, side, price, qty, filled)."""
+        """Resting orders by id: (id, client_id, side, price, qty, filled); conditional
+        orders waiting for their trigger are not resting and are not listed."""
 
     def best_bid(self) -> _Level | None: ...
     def best_ask(self) -> _Level | None: ...

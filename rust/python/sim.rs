@@ -13,6 +13,7 @@ use crate::fixed::Grid;
 use crate::l2::Rule;
 use crate::query::{BookQueries, Level};
 use crate::sim::{Amend, OrderId, OrderRequest, OrderType, ReportKind, SimConfig, SimVenue, TimeInForce};
+use crate::trigger::{TrailOffset, TriggerSource};
 
 /// The order types by their Python names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +50,19 @@ impl Kind {
     fn conditional(self) -> bool {
         !matches!(self, Kind::Market | Kind::Limit)
     }
+
+    /// The venue's order type, with the limit price where the type has one.
+    fn order_type(self, price: i64) -> OrderType {
+        match self {
+            Kind::Market => OrderType::Market,
+            Kind::Limit => OrderType::Limit { price },
+            Kind::StopMarket => OrderType::StopMarket,
+            Kind::StopLimit => OrderType::StopLimit { price },
+            Kind::TakeProfitMarket => OrderType::TakeProfitMarket,
+            Kind::TakeProfitLimit => OrderType::TakeProfitLimit { price },
+            Kind::TrailingStopMarket => OrderType::TrailingStopMarket,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +97,7 @@ fn report_kind_name(k: &ReportKind) -> &'static str {
         ReportKind::CancelRejected { .. } => "cancel_rejected",
         ReportKind::Modified { .. } => "modified",
         ReportKind::ModifyRejected { .. } => "modify_rejected",
+        ReportKind::Triggered { .. } => "triggered",
     }
 }
 
@@ -140,10 +155,15 @@ impl PySimVenue {
 
     /// Market-data rows (EVENT_DTYPE), applied with the GIL released.
     #[pyo3(signature = (events, row_offset = 0))]
-    fn apply_events(&mut self, py: Python<'_>, events: PyReadonlyArray1<'_, Event>, row_offset: u64) -> PyResult<()> {
-        let rows = events
-            .as_slice()
-            .map_err(|_| PyValueError::new_err("events: array must be C-contiguous (rule: use np.ascontiguousarray)"))?;
+    fn apply_events(
+        &mut self,
+        py: Python<'_>,
+        events: PyReadonlyArray1<'_, Event>,
+        row_offset: u64,
+    ) -> PyResult<()> {
+        let rows = events.as_slice().map_err(|_| {
+            PyValueError::new_err("events: array must be C-contiguous (rule: use np.ascontiguousarray)")
+        })?;
         let venue = &mut self.inner;
         py.detach(|| venue.on_events(rows, row_offset));
         Ok(())
@@ -192,7 +212,9 @@ impl PySimVenue {
                 return Err(not_allowed(
                     "price",
                     p,
-                    &format!("order_type {name:?} has no limit price; limit, stop_limit and take_profit_limit do"),
+                    &format!(
+                        "order_type {name:?} has no limit price; limit, stop_limit and take_profit_limit do"
+                    ),
                 ))
             }
             (false, None) => 0,
@@ -215,16 +237,39 @@ impl PySimVenue {
             }
         }
         let slippage_bps = slippage_bps.map(|b| bps_arg("slippage_bps", b)).transpose()?;
+        let source = choice(
+            "trigger_source",
+            trigger_source,
+            &[
+                ("last", TriggerSource::Last),
+                ("bid_ask", TriggerSource::BidAsk),
+                ("mark", TriggerSource::Mark),
+            ],
+        )?;
         if !kind.conditional() {
             let rule = format!("order_type {name:?} is not a conditional order");
             if let Some(t) = trigger_price {
                 return Err(not_allowed("trigger_price", t, &rule));
             }
-            if trigger_source != "last" {
+            if source != TriggerSource::Last {
                 return Err(not_allowed("trigger_source", format!("{trigger_source:?}"), &rule));
             }
+        } else if trigger_price.is_none() && kind != Kind::TrailingStopMarket {
+            return Err(missing("trigger_price", "order_type", name));
         }
-        if kind != Kind::TrailingStopMarket {
+        let trail_offset = if kind == Kind::TrailingStopMarket {
+            match (trail_offset_ticks, trail_offset_bps) {
+                (Some(t), None) => Some(TrailOffset::Ticks(t)),
+                (None, Some(b)) => Some(TrailOffset::Bps(bps_arg("trail_offset_bps", b)?)),
+                (None, None) => {
+                    return Err(missing("trail_offset_ticks or trail_offset_bps", "order_type", name))
+                }
+                (Some(_), Some(b)) => {
+                    let rule = "trail_offset_ticks is given; rule: exactly one";
+                    return Err(not_allowed("trail_offset_bps", b, rule));
+                }
+            }
+        } else {
             let rule = format!("order_type {name:?} is not trailing_stop_market");
             if let Some(t) = trail_offset_ticks {
                 return Err(not_allowed("trail_offset_ticks", t, &rule));
@@ -232,25 +277,20 @@ impl PySimVenue {
             if let Some(b) = trail_offset_bps {
                 return Err(not_allowed("trail_offset_bps", b, &rule));
             }
-        }
-        let order_type = match kind {
-            Kind::Market => OrderType::Market,
-            Kind::Limit => OrderType::Limit { price },
-            _ => {
-                return Err(PyValueError::new_err(format!(
-                    "order_type {name:?} is not supported yet"
-                )))
-            }
+            None
         };
         let req = OrderRequest {
             client_id,
             side,
             qty,
-            order_type,
+            order_type: kind.order_type(price),
             tif,
             post_only,
             slippage_bps,
             reduce_only,
+            trigger_price,
+            trigger_source: source,
+            trail_offset,
         };
         Ok(self.inner.submit(ts, req))
     }
@@ -267,12 +307,13 @@ impl PySimVenue {
         price: Option<i64>,
         qty: Option<i64>,
         trigger_price: Option<i64>,
-    ) -> PyResult<()> {
-        if let Some(t) = trigger_price {
-            return Err(not_allowed("trigger_price", t, "not supported yet"));
-        }
-        self.inner.amend(ts, order_id, Amend { price, qty });
-        Ok(())
+    ) {
+        self.inner.amend(ts, order_id, Amend { price, qty, trigger_price });
+    }
+
+    /// A mark price at `ts` (market data, like a row).
+    fn on_mark(&mut self, ts: i64, price: i64) -> PyResult<()> {
+        self.inner.on_mark(ts, price).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
     /// Every report since the last drain, oldest first.
@@ -290,14 +331,19 @@ impl PySimVenue {
                         };
                         (ts, id, name, price, qty, liq, fee.to_string(), leaves, "")
                     }
-                    ReportKind::Modified { price, qty } => (ts, id, name, price, qty, "", String::new(), 0, ""),
+                    ReportKind::Modified { price, qty } => {
+                        (ts, id, name, price, qty, "", String::new(), 0, "")
+                    }
+                    ReportKind::Triggered { price } => (ts, id, name, price, 0, "", String::new(), 0, ""),
                     ReportKind::Rejected { reason }
                     | ReportKind::Canceled { reason }
                     | ReportKind::CancelRejected { reason }
                     | ReportKind::ModifyRejected { reason } => {
                         (ts, id, name, 0, 0, "", String::new(), 0, reason.as_str())
                     }
-                    ReportKind::Accepted | ReportKind::Expired => (ts, id, name, 0, 0, "", String::new(), 0, ""),
+                    ReportKind::Accepted | ReportKind::Expired => {
+                        (ts, id, name, 0, 0, "", String::new(), 0, "")
+                    }
                 }
             })
             .collect()

@@ -18,6 +18,8 @@ pub struct Amend {
     /// New total quantity in lots (filled lots included); must stay above the filled
     /// quantity.
     pub qty: Option<i64>,
+    /// New trigger price of a waiting conditional order.
+    pub trigger_price: Option<i64>,
 }
 
 impl SimVenue {
@@ -26,7 +28,7 @@ impl SimVenue {
     /// or `ModifyRejected{reason}` with the order unchanged. Returns true when the
     /// modify was accepted within this call (only possible with no modify latency).
     pub fn modify(&mut self, ts: i64, id: OrderId, new_price: Option<i64>, new_qty: Option<i64>) -> bool {
-        self.amend(ts, id, Amend { price: new_price, qty: new_qty })
+        self.amend(ts, id, Amend { price: new_price, qty: new_qty, trigger_price: None })
     }
 
     /// [`Self::modify`] with the changes in one value.
@@ -42,13 +44,20 @@ impl SimVenue {
         false
     }
 
-    fn modify_rejected(&mut self, now: i64, id: OrderId, reason: Reason) -> bool {
+    pub(super) fn modify_rejected(&mut self, now: i64, id: OrderId, reason: Reason) -> bool {
         self.reports.push(Report { ts: now, order: id, kind: ReportKind::ModifyRejected { reason } });
         false
     }
 
     /// A modify arriving at `now`; true when accepted.
     pub(super) fn execute_modify(&mut self, now: i64, id: OrderId, amend: Amend) -> bool {
+        if self.conditionals.contains_key(&id) {
+            return self.modify_conditional(now, id, amend.price, amend.qty, amend.trigger_price);
+        }
+        if amend.trigger_price.is_some() && self.orders.contains_key(&id) {
+            // A resting order has no trigger (a fired one has left it behind).
+            return self.modify_rejected(now, id, Reason::BadTriggerPrice);
+        }
         let Some(o) = self.orders.get(&id) else {
             return self.modify_rejected(now, id, Reason::UnknownOrder);
         };

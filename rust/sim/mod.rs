@@ -1,16 +1,17 @@
-//! Simulated venue (part 1): one instrument, our orders matched against an L2 book and
-//! the market's trade prints, deterministic, producing venue reports with timestamps.
+//! Simulated venue: one instrument, our orders matched against an L2 book and the
+//! market's trade prints, deterministic, producing venue reports with timestamps.
 //!
 //! # Inputs
 //!
 //! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. Snapshot and
 //!   diff messages (rows from `FLAG_BEGIN` to `FLAG_END`) go to the owned [`L2Book`]
 //!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
-//!   aggressor). Tickers and L3 rows are ignored in this part (counted in
-//!   [`SimStats::ignored_rows`]).
+//!   aggressor). Tickers and L3 rows are ignored (counted in
+//!   [`SimStats::ignored_rows`]). Mark prices through [`SimVenue::on_mark`].
 //! - Our commands: [`SimVenue::submit`], [`SimVenue::cancel`] and [`SimVenue::modify`],
 //!   each with its own timestamp. Orders get an internal id (`u64`, from 1 upwards, in
-//!   submission order) and may carry a client id, unique among live orders.
+//!   submission order) and may carry a client id, unique among live orders (resting
+//!   and waiting conditional ones).
 //!
 //! # Clock, latency and timestamps
 //!
@@ -56,7 +57,8 @@
 //! else is ever reported for it), `Filled{price, qty, liquidity, fee, leaves}` (one per
 //! execution; `leaves` is the quantity still open after it), `Canceled{reason}`,
 //! `Expired`, `CancelRejected{reason}` for a cancel of an order that is not live,
-//! `Modified{price, qty}` and `ModifyRejected{reason}` (see "Amend").
+//! `Modified{price, qty}` and `ModifyRejected{reason}` (see "Amend"), and
+//! `Triggered{price}` when a conditional order fires (see "Conditional orders").
 //! Terminal reports: `Rejected`, `Canceled`, `Expired`, and a `Filled` with `leaves == 0`;
 //! every order gets exactly one of them (market, IOC and FOK orders get it within the
 //! `submit` call). Reason codes are stable upper-case strings ([`Reason::as_str`]).
@@ -168,6 +170,54 @@
 //! - An amend that would leave a reduce-only order with more open than the position is
 //!   rejected with `REDUCE_ONLY_EXCEEDS_POSITION`.
 //!
+//! # Conditional orders
+//!
+//! `StopMarket`, `StopLimit{price}`, `TakeProfitMarket`, `TakeProfitLimit{price}` and
+//! `TrailingStopMarket` wait in a [`TriggerBook`] (the module `crate::trigger` gives the
+//! trigger rule, the trailing ratchet that only tightens and the rounding of bps
+//! offsets) and are released when it fires them.
+//!
+//! - The trigger price is its own field, `OrderRequest::trigger_price`, and never a
+//!   limit price: a fired stop-market walks the book like any market order, beyond the
+//!   trigger price if that is where the book is, and a fired stop-limit works at its own
+//!   limit `price`.
+//! - Observations (`OrderRequest::trigger_source`): `Last` sees every trade print, after
+//!   the print has filled our resting orders; `BidAsk` sees the top of the book after
+//!   each applied book message (not while the book is stale): the best ask for a buy,
+//!   the best bid for a sell; `Mark` sees each [`SimVenue::on_mark`].
+//! - A trailing stop (`trail_offset` in ticks or bps) trails from the price its source
+//!   shows when it is accepted, or from its first observation when there is none yet;
+//!   an optional `trigger_price` is its starting stop.
+//! - At arrival, after the checks of every submit (quantity, client id, stale book),
+//!   in order: `BAD_PRICE` (limit price), `POST_ONLY_MARKET` or
+//!   `POST_ONLY_NEEDS_GTC_OR_GTD`, `EXPIRY_IN_PAST`, `BAD_TRIGGER_PRICE` or
+//!   `BAD_TRAIL_OFFSET` (the trigger book's validation: a stop or take-profit needs a
+//!   trigger price, only a trailing stop takes an offset and it needs one, offsets in
+//!   range), `REDUCE_ONLY_WOULD_INCREASE`, and `WOULD_TRIGGER_IMMEDIATELY`: an order
+//!   whose source's current price already satisfies its trigger is rejected, as Binance
+//!   rejects it ("Order would immediately trigger"), rather than fired. With no price
+//!   seen yet for the source (no print, no mark) nothing is through. A plain market or
+//!   limit order with a trigger price or a trail offset is rejected (`BAD_TRIGGER_PRICE`,
+//!   `BAD_TRAIL_OFFSET`).
+//! - While it waits: GTD expiry applies (`Expired`), a cancel removes it, and a modify
+//!   may change its trigger price, its limit price (limit kinds) and its quantity
+//!   (`Modified{price, qty}` with the limit price, 0 for the market kinds). A new
+//!   trigger price already through is refused (`WOULD_TRIGGER_IMMEDIATELY`), a trailing
+//!   stop's may only tighten (`TRIGGER_WOULD_LOOSEN`), a price on a market kind is
+//!   `BAD_PRICE`. A reduce-only conditional order is not cut while it waits (the
+//!   position may come back before it fires); the fee range is checked when it fires.
+//! - Fired: `Triggered{price}` (the observed price that fired it), then, at the same
+//!   timestamp, it works exactly like a new market or limit order arriving then, without
+//!   a second `Accepted`: a market order's slippage cap comes from the touch at that
+//!   moment, reduce-only is held to the position at that moment. Whatever a new order
+//!   would be rejected for ends it as `Canceled` with the same reason (for example
+//!   `NO_REFERENCE_PRICE`, `REDUCE_ONLY_WOULD_INCREASE`, `POST_ONLY_WOULD_CROSS`). Orders
+//!   fired by one observation are released in ascending id order, each meeting the
+//!   liquidity the earlier ones consumed.
+//! - A known limit: a stop fired by a trade print walks the book as it stands, and the
+//!   diff that removes the print's liquidity usually comes after the print, so the
+//!   released order may take lots that the print already took.
+//!
 //! # Fees
 //!
 //! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
@@ -175,10 +225,10 @@
 //! whose worst-case fill could overflow the fee arithmetic is rejected at submission
 //! (`FEE_OVERFLOW`), so no fill's fee can fail afterwards.
 //!
-//! # Not in this part
+//! # Not here yet
 //!
-//! Stop / take-profit / trailing-stop triggers, the probabilistic queue model, the L3
-//! feed, fills from the book crossing our price without a print, and Python bindings.
+//! The probabilistic queue model, the L3 feed, and fills from the book crossing our
+//! price without a print.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
@@ -190,16 +240,54 @@ use crate::event::{Event, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
 use crate::l2::{L2Book, Rule};
 use crate::money::Money;
 use crate::query::{price_in_range, PRICE_LIMIT};
+use crate::trigger::{TrailOffset, TriggerBook, TriggerSource};
 use crate::Side;
 
 /// Internal order id.
 pub type OrderId = u64;
 
-/// Order type: market, or limit at a price in ticks.
+/// Order type: market, limit at a price in ticks, or a conditional type that releases
+/// a market or limit order when its trigger fires (see "Conditional orders"). A limit
+/// kind's `price` is its limit price; the trigger price is `OrderRequest::trigger_price`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderType {
     Market,
     Limit { price: i64 },
+    StopMarket,
+    StopLimit { price: i64 },
+    TakeProfitMarket,
+    TakeProfitLimit { price: i64 },
+    TrailingStopMarket,
+}
+
+impl OrderType {
+    /// True for the stop, take-profit and trailing-stop types.
+    pub fn is_conditional(self) -> bool {
+        !matches!(self, OrderType::Market | OrderType::Limit { .. })
+    }
+
+    /// The order a conditional type releases when it fires (plain types: themselves).
+    pub fn released(self) -> OrderType {
+        match self {
+            OrderType::StopMarket | OrderType::TakeProfitMarket | OrderType::TrailingStopMarket => {
+                OrderType::Market
+            }
+            OrderType::StopLimit { price } | OrderType::TakeProfitLimit { price } => {
+                OrderType::Limit { price }
+            }
+            t => t,
+        }
+    }
+
+    /// The limit price of the limit kinds.
+    pub fn limit_price(self) -> Option<i64> {
+        match self {
+            OrderType::Limit { price }
+            | OrderType::StopLimit { price }
+            | OrderType::TakeProfitLimit { price } => Some(price),
+            _ => None,
+        }
+    }
 }
 
 /// Time in force. `Gtd` carries its expiry (venue-clock ns).
@@ -225,6 +313,13 @@ pub struct OrderRequest {
     pub slippage_bps: Option<u32>,
     /// Only ever reduces the venue's position (see "Position and reduce-only").
     pub reduce_only: bool,
+    /// Conditional types: the price their trigger compares observations with (optional
+    /// for a trailing stop: its starting stop). Never a limit price.
+    pub trigger_price: Option<i64>,
+    /// Conditional types: which price the trigger observes.
+    pub trigger_source: TriggerSource,
+    /// Trailing stops: the distance from the best price seen.
+    pub trail_offset: Option<TrailOffset>,
 }
 
 impl OrderRequest {
@@ -238,6 +333,9 @@ impl OrderRequest {
             post_only: false,
             slippage_bps: None,
             reduce_only: false,
+            trigger_price: None,
+            trigger_source: TriggerSource::Last,
+            trail_offset: None,
         }
     }
 
@@ -251,6 +349,9 @@ impl OrderRequest {
             post_only: false,
             slippage_bps: None,
             reduce_only: false,
+            trigger_price: None,
+            trigger_source: TriggerSource::Last,
+            trail_offset: None,
         }
     }
 
@@ -271,6 +372,51 @@ impl OrderRequest {
 
     pub fn reduce_only(mut self) -> OrderRequest {
         self.reduce_only = true;
+        self
+    }
+
+    /// A conditional order of `order_type` firing at `trigger_price` (source: last).
+    fn conditional(side: Side, qty: i64, order_type: OrderType, trigger_price: Option<i64>) -> OrderRequest {
+        OrderRequest {
+            order_type,
+            trigger_price,
+            ..OrderRequest::market(side, qty)
+        }
+    }
+
+    pub fn stop_market(side: Side, qty: i64, trigger_price: i64) -> OrderRequest {
+        OrderRequest::conditional(side, qty, OrderType::StopMarket, Some(trigger_price))
+    }
+
+    pub fn stop_limit(side: Side, qty: i64, trigger_price: i64, price: i64, tif: TimeInForce)
+        -> OrderRequest {
+        OrderRequest {
+            tif,
+            ..OrderRequest::conditional(side, qty, OrderType::StopLimit { price }, Some(trigger_price))
+        }
+    }
+
+    pub fn take_profit_market(side: Side, qty: i64, trigger_price: i64) -> OrderRequest {
+        OrderRequest::conditional(side, qty, OrderType::TakeProfitMarket, Some(trigger_price))
+    }
+
+    pub fn take_profit_limit(side: Side, qty: i64, trigger_price: i64, price: i64, tif: TimeInForce)
+        -> OrderRequest {
+        OrderRequest {
+            tif,
+            ..OrderRequest::conditional(side, qty, OrderType::TakeProfitLimit { price }, Some(trigger_price))
+        }
+    }
+
+    pub fn trailing_stop_market(side: Side, qty: i64, offset: TrailOffset) -> OrderRequest {
+        OrderRequest {
+            trail_offset: Some(offset),
+            ..OrderRequest::conditional(side, qty, OrderType::TrailingStopMarket, None)
+        }
+    }
+
+    pub fn with_trigger_source(mut self, source: TriggerSource) -> OrderRequest {
+        self.trigger_source = source;
         self
     }
 }
@@ -315,6 +461,16 @@ pub enum Reason {
     ReduceOnlyWouldIncrease,
     /// A reduce-only order's excess over the position it reduces.
     ReduceOnlyExceedsPosition,
+    /// A trigger price missing where required, out of range, or on an order (or amend
+    /// of an order) that has no trigger.
+    BadTriggerPrice,
+    /// A trail offset missing on a trailing stop, given on another type, or out of
+    /// range.
+    BadTrailOffset,
+    /// A conditional order (or new trigger price) already through its trigger.
+    WouldTriggerImmediately,
+    /// An amend that would move a trailing stop away from the price.
+    TriggerWouldLoosen,
 }
 
 impl Reason {
@@ -340,6 +496,10 @@ impl Reason {
             Reason::QtyBelowFilled => "QTY_BELOW_FILLED",
             Reason::ReduceOnlyWouldIncrease => "REDUCE_ONLY_WOULD_INCREASE",
             Reason::ReduceOnlyExceedsPosition => "REDUCE_ONLY_EXCEEDS_POSITION",
+            Reason::BadTriggerPrice => "BAD_TRIGGER_PRICE",
+            Reason::BadTrailOffset => "BAD_TRAIL_OFFSET",
+            Reason::WouldTriggerImmediately => "WOULD_TRIGGER_IMMEDIATELY",
+            Reason::TriggerWouldLoosen => "TRIGGER_WOULD_LOOSEN",
         }
     }
 }
@@ -365,6 +525,9 @@ pub enum ReportKind {
     Modified { price: i64, qty: i64 },
     /// A modify that could not act; the order is unchanged.
     ModifyRejected { reason: Reason },
+    /// A conditional order fired on an observation at `price`; it now works as its
+    /// market or limit order (its fills and terminal report follow at the same time).
+    Triggered { price: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -384,7 +547,8 @@ impl Report {
             ReportKind::Accepted
             | ReportKind::CancelRejected { .. }
             | ReportKind::Modified { .. }
-            | ReportKind::ModifyRejected { .. } => false,
+            | ReportKind::ModifyRejected { .. }
+            | ReportKind::Triggered { .. } => false,
         }
     }
 }
@@ -513,6 +677,15 @@ pub struct SimVenue {
     reduce_only_ids: BTreeSet<OrderId>,
     /// Set when the position or a reduce-only order changed since the last check.
     reduce_only_check: bool,
+    /// Waiting conditional orders and their triggers (see `conditional.rs`).
+    conditionals: FxHashMap<OrderId, ConditionalOrder>,
+    triggers: TriggerBook,
+    /// The last trade price and mark price seen.
+    last_trade: Option<i64>,
+    mark: Option<i64>,
+    /// The fired order being released: its refusals are cancels, not rejects.
+    releasing: Option<OrderId>,
+    scratch_fired: Vec<u64>,
 }
 
 impl SimVenue {
@@ -550,6 +723,12 @@ impl SimVenue {
             position: 0,
             reduce_only_ids: BTreeSet::new(),
             reduce_only_check: false,
+            conditionals: FxHashMap::default(),
+            triggers: TriggerBook::new(),
+            last_trade: None,
+            mark: None,
+            releasing: None,
+            scratch_fired: Vec::new(),
         })
     }
 
@@ -630,6 +809,9 @@ impl SimVenue {
             if self.orders.get(&id).is_some_and(|o| o.expiry == Some(exp)) {
                 self.remove_live(id);
                 self.reports.push(Report { ts: now, order: id, kind: ReportKind::Expired });
+            } else if self.conditionals.get(&id).is_some_and(|c| c.expiry == Some(exp)) {
+                self.remove_conditional(id);
+                self.reports.push(Report { ts: now, order: id, kind: ReportKind::Expired });
             }
         }
         now
@@ -672,8 +854,9 @@ impl SimVenue {
                     while end + 1 < events.len() && !events[end].ends() && !events[end + 1].begins() {
                         end += 1;
                     }
-                    self.advance(ts);
+                    let now = self.advance(ts);
                     self.apply_book_message(&events[i..=end], row_offset + i as u64);
+                    self.observe_book(now);
                     self.stats.rows += (end + 1 - i) as u64;
                     i = end + 1;
                 }
@@ -810,7 +993,13 @@ impl SimVenue {
     // ------------------------------------------------------------------ commands
 
     fn reject(&mut self, ts: i64, id: OrderId, reason: Reason) -> OrderId {
-        self.reports.push(Report { ts, order: id, kind: ReportKind::Rejected { reason } });
+        // A fired conditional order was accepted long ago: its refusal is a cancel.
+        let kind = if self.releasing == Some(id) {
+            ReportKind::Canceled { reason }
+        } else {
+            ReportKind::Rejected { reason }
+        };
+        self.reports.push(Report { ts, order: id, kind });
         id
     }
 
@@ -828,6 +1017,9 @@ impl SimVenue {
         }
         if self.book.is_stale() {
             return self.reject(now, id, Reason::BookStale);
+        }
+        if let Err(reason) = conditional::check_plain(&req) {
+            return self.reject(now, id, reason);
         }
         let touch = self.book.side(opp).best_price();
         // Bound on the prices the walk may take (inclusive), and the worst |price| a fill
@@ -859,6 +1051,8 @@ impl SimVenue {
                 let worst = touch.map_or(0, |t| t.unsigned_abs()).max(price.unsigned_abs());
                 (price, worst)
             }
+            // Held until their trigger fires, then back here as market or limit orders.
+            _ => return self.accept_conditional(now, id, req),
         };
         if !fee_fits(&self.cfg.fees, worst_abs, req.qty) {
             return self.reject(now, id, Reason::FeeOverflow);
@@ -875,7 +1069,9 @@ impl SimVenue {
         if reducible == 0 {
             return self.reject(now, id, Reason::ReduceOnlyWouldIncrease);
         }
-        self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
+        if self.releasing != Some(id) {
+            self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
+        }
 
         // The taking part.
         let mut fills = std::mem::take(&mut self.scratch_fills);
@@ -988,7 +1184,7 @@ impl SimVenue {
     /// `CancelRejected{UNKNOWN_ORDER}` when the order is not live (already done, not yet
     /// arrived, or never was). Returns true when the order was canceled.
     fn execute_cancel(&mut self, now: i64, id: OrderId) -> bool {
-        if self.remove_live(id).is_some() {
+        if self.remove_live(id).is_some() || self.remove_conditional(id) {
             self.reports.push(Report {
                 ts: now,
                 order: id,
@@ -1100,15 +1296,19 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
 }
 
 mod amend;
+mod conditional;
 mod latency;
 mod reduce;
 
 pub use amend::Amend;
+pub use conditional::ConditionalOrder;
 use reduce::{add_signed, reducible};
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_commands;
+#[cfg(test)]
+mod tests_conditional;
 #[cfg(test)]
 mod proptests;

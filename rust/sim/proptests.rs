@@ -232,7 +232,11 @@ proptest! {
         v.on_events(&f.snapshot(ts, &lv), 0);
         v.set_position(start);
         // The touch after every step: (ts, best bid, best ask).
-        let mut touches = vec![(ts, v.book().side(Side::Bid).best_price(), v.book().side(Side::Ask).best_price())];
+        let touch = |v: &SimVenue| {
+            let book = v.book();
+            (book.side(Side::Bid).best_price(), book.side(Side::Ask).best_price())
+        };
+        let mut touches = vec![(ts, touch(&v).0, touch(&v).1)];
         let mut known: HashMap<OrderId, Known> = HashMap::new();
         let mut last_id: OrderId = 0;
         let mut position = start;
@@ -296,7 +300,7 @@ proptest! {
                 ts += 100;
                 v.advance_to(ts);
             }
-            touches.push((ts, v.book().side(Side::Bid).best_price(), v.book().side(Side::Ask).best_price()));
+            touches.push((ts, touch(&v).0, touch(&v).1));
             for r in v.drain_reports() {
                 prop_assert!(r.ts >= last_ts, "report at {} after one at {}", r.ts, last_ts);
                 last_ts = r.ts;
@@ -338,8 +342,9 @@ proptest! {
                     let before = position;
                     position = super::reduce::add_signed(position, side, qty);
                     if t.reduce_only {
-                        prop_assert!(position.abs() <= before.abs() && position.signum() * before.signum() >= 0,
-                            "reduce-only fill took the position from {} to {}", before, position);
+                        let shrinks =
+                            position.abs() <= before.abs() && position.signum() * before.signum() >= 0;
+                        prop_assert!(shrinks, "reduce-only fill took position {} to {}", before, position);
                     }
                 }
                 if r.is_terminal() {

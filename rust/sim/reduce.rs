@@ -51,9 +51,11 @@ impl SimVenue {
         self.reduce_only_check = true;
     }
 
-    /// After a trade print: reduce-only checks.
-    pub(super) fn after_trade(&mut self, now: i64, _price: i64) {
+    /// After a trade print's fills: reduce-only checks, then the print as the last
+    /// price for the triggers.
+    pub(super) fn after_trade(&mut self, now: i64, price: i64) {
         self.settle(now);
+        self.observe_last(now, price);
     }
 
     /// Brings resting reduce-only orders within the position after anything that may
