@@ -224,12 +224,18 @@ def test_constructor_argument_errors_name_the_argument() -> None:
         venue(rule="perp")
     with pytest.raises(ValueError, match=r"default_slippage_bps -5 is out of range"):
         venue(default_slippage_bps=-5)
+    with pytest.raises(ValueError, match=r"fee_decimals -1 is out of range"):
+        venue(fee_decimals=-1)
+    with pytest.raises(ValueError, match=r"taker_fee: fee rate \"x\" is invalid"):
+        venue(taker_fee="x")
     with pytest.raises(ValueError, match=r"tick_size"):
         _core.SimVenue("0", "0.001", maker_fee="0.0002", taker_fee="0.0005")
 
 
 def test_commands_before_any_book_are_refused_by_the_venue() -> None:
     v = venue()
+    with pytest.raises(ValueError, match=r"order_id -1 is negative"):
+        v.cancel(5, -1)
     assert v.stale
     oid = v.submit(5, SELL, "market", 1)
     assert v.drain_reports() == [(5, oid, "rejected", 0, 0, "", "", 0, "BOOK_STALE")]

@@ -7,7 +7,8 @@ use pyo3::types::PyDict;
 
 use super::args::choice;
 use super::errors::side_arg;
-use crate::accounting::{Contract, ContractFees, FeeSchedule, Liquidity};
+use crate::accounting::{Contract, ContractFees, FeeRate, FeeSchedule, Liquidity};
+use crate::money::Money;
 use crate::event::Event;
 use crate::fixed::Grid;
 use crate::l2::Rule;
@@ -87,6 +88,12 @@ fn bps_arg(arg: &str, bps: i64) -> PyResult<u32> {
     })
 }
 
+fn order_id_arg(order_id: i64) -> PyResult<OrderId> {
+    OrderId::try_from(order_id).map_err(|_| {
+        PyValueError::new_err(format!("order_id {order_id} is negative (rule: ids come from submit, >= 1)"))
+    })
+}
+
 fn report_kind_name(k: &ReportKind) -> &'static str {
     match k {
         ReportKind::Accepted => "accepted",
@@ -126,7 +133,7 @@ impl PySimVenue {
         rule: &str,
         maker_fee: &str,
         taker_fee: &str,
-        fee_decimals: u32,
+        fee_decimals: i64,
         default_slippage_bps: i64,
         submit_latency_ns: i64,
         cancel_latency_ns: i64,
@@ -137,8 +144,17 @@ impl PySimVenue {
             .map_err(|e| super::errors::FixedPointError::new_err(format!("tick_size/lot_size: {e}")))?;
         let contract =
             Contract::new(&grid).map_err(|e| PyValueError::new_err(format!("tick_size/lot_size: {e}")))?;
-        let schedule = FeeSchedule::new(maker_fee, taker_fee, fee_decimals)
-            .map_err(|e| PyValueError::new_err(format!("maker_fee/taker_fee/fee_decimals: {e}")))?;
+        for (arg, rate) in [("maker_fee", maker_fee), ("taker_fee", taker_fee)] {
+            FeeRate::parse(rate).map_err(|e| PyValueError::new_err(format!("{arg}: {e}")))?;
+        }
+        let decimals = u32::try_from(fee_decimals).ok().filter(|d| *d <= Money::SCALE).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "fee_decimals {fee_decimals} is out of range (rule: 0 <= fee_decimals <= {})",
+                Money::SCALE
+            ))
+        })?;
+        let schedule = FeeSchedule::new(maker_fee, taker_fee, decimals)
+            .map_err(|e| PyValueError::new_err(format!("fees: {e}")))?;
         let cfg = SimConfig {
             submit_latency_ns,
             cancel_latency_ns,
@@ -295,20 +311,22 @@ impl PySimVenue {
         Ok(self.inner.submit(ts, req))
     }
 
-    fn cancel(&mut self, ts: i64, order_id: OrderId) {
-        self.inner.cancel(ts, order_id);
+    fn cancel(&mut self, ts: i64, order_id: i64) -> PyResult<()> {
+        self.inner.cancel(ts, order_id_arg(order_id)?);
+        Ok(())
     }
 
     #[pyo3(signature = (ts, order_id, *, price = None, qty = None, trigger_price = None))]
     fn modify(
         &mut self,
         ts: i64,
-        order_id: OrderId,
+        order_id: i64,
         price: Option<i64>,
         qty: Option<i64>,
         trigger_price: Option<i64>,
-    ) {
-        self.inner.amend(ts, order_id, Amend { price, qty, trigger_price });
+    ) -> PyResult<()> {
+        self.inner.amend(ts, order_id_arg(order_id)?, Amend { price, qty, trigger_price });
+        Ok(())
     }
 
     /// A mark price at `ts` (market data, like a row).
