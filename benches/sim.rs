@@ -12,7 +12,7 @@ use quantx_core::builder::EventBuilder;
 use quantx_core::event::Event;
 use quantx_core::fixed::Grid;
 use quantx_core::l2::Rule;
-use quantx_core::sim::{Feed, OrderRequest, QueueModel, SimConfig, SimVenue, TimeInForce};
+use quantx_core::sim::{OrderRequest, QueueModel, SimConfig, SimVenue, TimeInForce};
 use quantx_core::Side;
 use serde_json::Value;
 
@@ -77,7 +77,9 @@ fn venue_probabilistic() -> SimVenue {
 fn venue_with(queue_model: QueueModel) -> SimVenue {
     let c = Contract::new(&Grid::new("0.1", "0.001").unwrap()).unwrap();
     let fees = ContractFees::new(FeeSchedule::new("0.0002", "0.0005", 8).unwrap(), &c);
-    SimVenue::new(SimConfig { rule: Rule::Futures, default_slippage_bps: 10, fees, queue_model, feed: Feed::L2 })
+    let mut cfg = SimConfig::new(Rule::Futures, 10, fees);
+    cfg.queue_model = queue_model;
+    SimVenue::new(cfg)
 }
 
 /// Replays every message; returns (fills, orders) so the work cannot be optimised away.

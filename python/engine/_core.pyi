@@ -37,6 +37,7 @@ __all__ = [
     "Position",
     "RiskGate",
     "SequenceGapError",
+    "SimVenue",
     "TriggerBook",
     "from_units",
     "to_units",
@@ -568,6 +569,158 @@ class Balances:
         receives the realized P&L, and the fee is paid from `fee_asset` as charged (from
         the collateral itself when fee_asset == quote). The position's fee is valued as in
         `apply_spot_fill`. Returns the position's realized P&L change (net of the fee)."""
+# --- simulated venue ----------------------------------------------------------------
+_SimOrderType = Literal[
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+]  # stub-only aliases
+_Tif = Literal["gtc", "ioc", "fok", "gtd"]
+_ReportKind = Literal[
+    "accepted",
+    "rejected",
+    "filled",
+    "canceled",
+    "expired",
+    "cancel_rejected",
+    "modified",
+    "modify_rejected",
+    "triggered",
+]
+_Report = tuple[int, int, _ReportKind, int, int, Literal["maker", "taker", ""], str, int, str]
+
+@final
+class SimVenue:
+    """A simulated venue for one instrument: our orders against an L2 (or L3) book and the
+    market's trade prints, deterministic (the rules are in the Rust docs of
+    `quantx_core::sim`).
+
+    Units: prices in ticks, sizes in lots, times in ns (ints); side 0 buys, 1 sells.
+    Commands (submit, cancel, modify) arrive after their latency and take effect then;
+    what happened comes back as reports from `drain_reports`. Arguments the venue could
+    not even represent (an unknown literal, a price on a market order, a missing price or
+    expiry, a trail offset on a non-trailing order, an out-of-range bps) raise
+    ValueError naming the argument, the value and the rule; everything the venue itself
+    refuses is a report with a reason code.
+    """
+
+    def __new__(
+        cls,
+        tick_size: str,
+        lot_size: str,
+        *,
+        rule: Literal["spot", "futures"] = "futures",
+        maker_fee: str,
+        taker_fee: str,
+        fee_decimals: int = 8,
+        default_slippage_bps: int = 50,
+        submit_latency_ns: int = 0,
+        cancel_latency_ns: int = 0,
+        modify_latency_ns: int = 0,
+        queue_model: Literal["conservative", "probabilistic"] = "conservative",
+        queue_power: int = 2,
+        feed: Literal["l2", "l3"] = "l2",
+    ) -> Self:
+        """rule: the L2 sequence rule; fees as fractions ("0.0002"), charged at
+        fee_decimals places rounded toward +inf; latencies >= 0. queue_model: where a
+        resting order stands in its level on the L2 feed (probabilistic: cancellations
+        spread by ahead^power / (ahead^power + behind^power), power 1..4); feed "l3"
+        builds the book from KIND_L3_* rows and knows the queue exactly."""
+
+    def apply_events(self, events: npt.NDArray[np.void], row_offset: int = 0) -> None:
+        """Book messages and trade prints (EVENT_DTYPE), GIL released; pending commands
+        due before a row go first, a row at the same time as a command goes first."""
+
+    def on_mark(self, ts: int, price: int) -> None:
+        """A mark price (market data at ts) for conditional orders with trigger_source
+        "mark"; ValueError when |price| >= 2**62 ticks (nothing changes)."""
+
+    def advance_to(self, ts: int) -> None:
+        """Applies pending commands and GTD expiries due at or before ts, no market data."""
+
+    def submit(
+        self,
+        ts: int,
+        side: int,
+        order_type: _SimOrderType,
+        qty: int,
+        *,
+        price: int | None = None,
+        trigger_price: int | None = None,
+        trigger_source: _TriggerSource = "last",
+        trail_offset_ticks: int | None = None,
+        trail_offset_bps: int | None = None,
+        tif: _Tif = "gtc",
+        expiry: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        slippage_bps: int | None = None,
+        client_id: str | None = None,
+    ) -> int:
+        """Returns the order id at once; the order arrives after submit_latency_ns.
+        price: the limit price (limit types only, required there); expiry: gtd only
+        (required there); slippage_bps: market types only (default: the venue's).
+
+        Conditional types wait for their trigger: trigger_price (required for stop and
+        take-profit, the optional starting stop of a trailing stop) is compared with
+        trigger_source's price: "last" (trade prints), "bid_ask" (the best ask for a
+        buy, the best bid for a sell) or "mark" (on_mark). It is never a limit price.
+        A trailing stop takes exactly one of trail_offset_ticks / trail_offset_bps. An
+        order already through its trigger is rejected (WOULD_TRIGGER_IMMEDIATELY); a
+        fired one reports "triggered" (price = the observed price), then works as a
+        market or limit order at once."""
+
+    def cancel(self, ts: int, order_id: int) -> None:
+        """Arrives after cancel_latency_ns: "canceled" or "cancel_rejected"
+        (UNKNOWN_ORDER: not live then, e.g. filled in the meantime; fills stand)."""
+
+    def modify(
+        self,
+        ts: int,
+        order_id: int,
+        *,
+        price: int | None = None,
+        qty: int | None = None,
+        trigger_price: int | None = None,
+    ) -> None:
+        """Arrives after modify_latency_ns: "modified" (new price, new TOTAL qty) or
+        "modify_rejected" (order unchanged). A price change or a qty increase loses the
+        queue place; a crossing new price fills its marketable part as taker. A waiting
+        conditional order may change trigger_price (a trailing stop's only tightens),
+        its limit price and its qty."""
+
+    def drain_reports(self) -> list[_Report]:
+        """(ts, order_id, kind, price, qty, liquidity, fee, leaves, reason), oldest
+        first; unused fields are 0 or "". fee is an exact decimal string (a fill's fee
+        in the quote asset), so Decimal(fee) is exact."""
+
+    @property
+    def position(self) -> int:
+        """Net position in lots from this venue's fills (+ long)."""
+
+    def set_position(self, lots: int) -> None:
+        """A starting position; resting reduce-only orders are cut or canceled to fit."""
+
+    def open_orders(self) -> list[tuple[int, str | None, int, int, int, int]]:
+        """Resting orders by id: (id, client_id, side, price, qty, filled); conditional
+        orders waiting for their trigger are not resting and are not listed."""
+
+    def best_bid(self) -> _Level | None: ...
+    def best_ask(self) -> _Level | None: ...
+    @property
+    def stale(self) -> bool:
+        """The book has no usable state (before the first snapshot, after a gap)."""
+
+    @property
+    def clock(self) -> int:
+        """The venue clock in ns (-2**63 before any input)."""
+
+    def stats(self) -> dict[str, int]: ...
+
 # --- trigger book -------------------------------------------------------------------
 _TriggerKind = Literal["stop", "take_profit", "trailing_stop"]  # stub-only aliases
 _TriggerSource = Literal["last", "bid_ask", "mark"]

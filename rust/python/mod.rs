@@ -1,6 +1,7 @@
 //! PyO3 bindings: the `engine._core` extension. Thin: conversions and errors only.
 
 mod accounting;
+mod args;
 mod books;
 mod builder;
 mod errors;
@@ -8,6 +9,7 @@ mod events;
 mod fixed;
 mod l3;
 mod risk;
+mod sim;
 mod trigger;
 
 use pyo3::prelude::*;
@@ -22,6 +24,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     l3::register(m)?;
     risk::register(m)?;
     accounting::register(m)?;
+    sim::register(m)?;
     trigger::register(m)?;
     Ok(())
 }

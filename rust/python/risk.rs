@@ -3,6 +3,7 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use super::args::choice;
 use super::errors::{side_arg, FixedPointError};
 use crate::accounting::FeeSchedule;
 use crate::fixed::{ErrKind, Grid, Step};
@@ -15,24 +16,6 @@ fn money(field: &str, text: &str) -> PyResult<Money> {
 
 fn step(field: &str, text: &str) -> PyResult<Step> {
     Step::parse(text).map_err(|e| FixedPointError::new_err(format!("{field}: {e}")))
-}
-
-/// Picks the value named by `text` from `choices`, or says which names are allowed.
-fn choice<T: Copy>(field: &str, text: &str, choices: &[(&str, T)]) -> PyResult<T> {
-    choices
-        .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let names: Vec<String> = choices.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-            let allowed = match names.split_last() {
-                Some((last, [])) => last.clone(),
-                Some((last, [only])) => format!("{only} or {last}"),
-                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-                None => String::new(),
-            };
-            PyValueError::new_err(format!("{field} {text:?} is not {allowed}"))
-        })
 }
 
 fn kind_arg(kind: &str) -> PyResult<InstrumentKind> {

@@ -13,13 +13,9 @@ use crate::event::{FLAG_BEGIN, FLAG_END, KIND_L3_CANCEL, KIND_L3_MODIFY};
 use Side::{Ask, Bid};
 
 fn l3_venue() -> SimVenue {
-    SimVenue::new(SimConfig {
-        rule: Rule::Futures,
-        default_slippage_bps: 20,
-        fees: fees(),
-        queue_model: QueueModel::Conservative,
-        feed: Feed::L3,
-    })
+    let mut cfg = SimConfig::new(Rule::Futures, 20, fees());
+    cfg.feed = Feed::L3;
+    SimVenue::new(cfg)
 }
 
 fn row(kind: u8, ts: i64, id: u64, side: Side, price: i64, qty: i64) -> Vec<Event> {

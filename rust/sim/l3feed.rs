@@ -161,7 +161,6 @@ impl SimVenue {
     /// L3 feed its set is taken again before the next row touching its level. The price
     /// and quantity check in `take_sets` catches most amends by itself; this covers one
     /// that changed the price and changed it back between two rows.
-    #[allow(dead_code)] // for amend, which lands on another branch
     pub(super) fn queue_requeued(&mut self, id: OrderId) {
         if let Some(l3) = self.l3.as_deref_mut() {
             l3.ahead.remove(&id);

@@ -1,37 +1,66 @@
-//! Simulated venue (part 1): one instrument, our orders matched against an L2 book and
-//! the market's trade prints, deterministic, producing venue reports with timestamps.
+//! Simulated venue: one instrument, our orders matched against an L2 book and the
+//! market's trade prints, deterministic, producing venue reports with timestamps.
 //!
 //! # Inputs
 //!
-//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. On the L2
-//!   feed ([`Feed::L2`], the default) snapshot and diff messages (rows from `FLAG_BEGIN`
-//!   to `FLAG_END`) go to the owned [`L2Book`] under its sequence rules; `KIND_TRADE`
-//!   rows are trade prints (`side` = the aggressor). Tickers and L3 rows are ignored
-//!   (counted in [`SimStats::ignored_rows`]). On the L3 feed ([`Feed::L3`]) the
-//!   `KIND_L3_*` rows build an L3 book instead, L2 rows are ignored (counted), and trade
-//!   prints are observations only: see [`l3feed`].
-//! - Our commands: [`SimVenue::submit`] and [`SimVenue::cancel`], each with its own
-//!   timestamp. Orders get an internal id (`u64`, from 1 upwards, in submission order)
-//!   and may carry a client id, unique among live orders.
+//! - Market data: normalized [`Event`] rows through [`SimVenue::on_events`]. Snapshot and
+//!   diff messages (rows from `FLAG_BEGIN` to `FLAG_END`) go to the owned [`L2Book`]
+//!   under its sequence rules; `KIND_TRADE` rows are trade prints (`side` = the
+//!   aggressor). Tickers and L3 rows are ignored (counted in
+//!   [`SimStats::ignored_rows`]). Mark prices through [`SimVenue::on_mark`]. On the L3
+//!   feed ([`Feed::L3`]) the `KIND_L3_*` rows build an L3 book instead, L2 rows are
+//!   ignored (counted), and trade prints are observations only: see [`l3feed`].
+//! - Our commands: [`SimVenue::submit`], [`SimVenue::cancel`] and [`SimVenue::modify`],
+//!   each with its own timestamp. Orders get an internal id (`u64`, from 1 upwards, in
+//!   submission order) and may carry a client id, unique among live orders (resting
+//!   and waiting conditional ones).
 //!
-//! # Clock and timestamps
+//! # Clock, latency and timestamps
 //!
-//! The venue clock is the latest timestamp seen: a row's `ts_event`, or its `ts_recv`
-//! when `ts_event` is 0, and a command's `ts`. It never goes back: an input older than
-//! the clock is handled at the clock's time. Every report carries the (clock) time of
-//! the event or command that caused it. There is no latency in this part: a command
-//! takes effect at its own timestamp, between two market events.
+//! The venue clock is the latest time seen: a row's `ts_event` (its `ts_recv` when
+//! `ts_event` is 0), a command's issue time, an [`SimVenue::advance_to`] time, or a
+//! pending command's arrival. It never goes back: an input older than the clock is
+//! handled at the clock's time.
 //!
-//! GTD orders expire when the clock reaches their expiry (`clock >= expiry`), checked
-//! *before* the event or command that advanced the clock is applied: a trade print at
-//! exactly the expiry time does not fill the order.
+//! Commands ([`SimVenue::submit`], [`SimVenue::cancel`], [`SimVenue::modify`]) are issued at their `ts` and
+//! arrive at `ts + latency` of their kind ([`SimConfig`]'s `submit_latency_ns`,
+//! `cancel_latency_ns`, `modify_latency_ns`, each >= 0); they take effect at arrival, and
+//! every report they cause carries the arrival time. `submit` returns the order id at
+//! once. Until it arrives a command is pending; pending commands are applied in order of
+//! (arrival, issue sequence):
+//!
+//! - Before a market row at time `t`, every pending command arriving *before* `t` is
+//!   applied, each at its arrival time. A command arriving exactly at `t` waits until
+//!   after the rows at `t`: on a tie the market event goes first. That is the
+//!   conservative choice: a fill beats a cancel at the same instant.
+//! - A command call, or `advance_to(t)`, first applies every pending command arriving
+//!   at or before `t`: issuing a command at `t` says the caller has delivered the market
+//!   data up to `t`.
+//! - With zero latency (the default) a command takes effect within its call, at its own
+//!   timestamp, between the market events the caller interleaves it with: the behaviour
+//!   of the first part, exactly.
+//! - An order exists at the venue from its arrival on. A cancel that arrives before its
+//!   order, or after the order is done (filled, expired, canceled), gets
+//!   `CancelRejected{UNKNOWN_ORDER}`; fills that happened before the cancel arrived
+//!   stand. One code serves both cases on purpose (there is no `TOO_LATE_TO_CANCEL`):
+//!   it is what a real venue answers for an order it no longer has open (Binance:
+//!   -2011 "Unknown order sent."), and what the first part answered.
+//!
+//! The clock moves in steps: to each market row's time, each pending command's arrival,
+//! and each command call's or `advance_to`'s time. At every step, GTD orders whose expiry
+//! the clock has reached (`clock >= expiry`) expire first, reported at that step's time,
+//! *before* the row or command of the step is applied: a trade print at exactly the
+//! expiry time does not fill the order, and a cancel arriving then finds it gone. Every
+//! check of an order (including a GTD expiry already past) happens at its arrival.
 //!
 //! # Reports
 //!
 //! `Accepted` (the order passed validation), `Rejected{reason}` (it did not; nothing
 //! else is ever reported for it), `Filled{price, qty, liquidity, fee, leaves}` (one per
 //! execution; `leaves` is the quantity still open after it), `Canceled{reason}`,
-//! `Expired`, and `CancelRejected{reason}` for a cancel of an order that is not live.
+//! `Expired`, `CancelRejected{reason}` for a cancel of an order that is not live,
+//! `Modified{price, qty}` and `ModifyRejected{reason}` (see "Amend"), and
+//! `Triggered{price}` when a conditional order fires (see "Conditional orders").
 //! Terminal reports: `Rejected`, `Canceled`, `Expired`, and a `Filled` with `leaves == 0`;
 //! every order gets exactly one of them (market, IOC and FOK orders get it within the
 //! `submit` call). Reason codes are stable upper-case strings ([`Reason::as_str`]).
@@ -99,6 +128,107 @@
 //!   the book is stale.
 //! - The book moving through our price without a print does not fill us: only prints do.
 //!
+//! # Amend
+//!
+//! [`SimVenue::modify`] changes a resting limit order's price and/or total quantity
+//! (filled lots included). It is checked at arrival, in this order; the first check
+//! that fails gives `ModifyRejected{reason}` and leaves the order exactly as it was:
+//! `UNKNOWN_ORDER` (not live), `NOTHING_TO_MODIFY` (neither a price nor a quantity),
+//! `BAD_QTY` (new quantity <= 0), `QTY_BELOW_FILLED` (new quantity <= filled: an amend
+//! must leave something to work; the code covers equality too), `BAD_PRICE`,
+//! `BOOK_STALE` (a price change or a quantity increase needs the book for the queue
+//! position and the crossing check; a pure decrease does not), `FEE_OVERFLOW`, and
+//! `POST_ONLY_WOULD_CROSS` (a post-only order whose new price is at or through the
+//! opposite touch as the book shows it).
+//!
+//! An accepted amend reports `Modified{price, qty}` (the new values) first, then:
+//! - a pure decrease (or the same values) keeps the order's place in the queue;
+//! - a price change or a quantity increase sends it to the back: `queue_ahead` = the
+//!   book's size at the (new) price, and it comes after our other orders there;
+//! - a new price that crosses the opposite touch fills its marketable part as taker,
+//!   exactly like a new limit order's walk (up to the new price, net of consumed
+//!   liquidity), and the rest rests at the new price, at the back. If nothing is left,
+//!   the last `Filled` (`leaves == 0`) ends the order.
+//!
+//! Side, time in force and expiry, post-only and client id never change.
+//!
+//! # Position and reduce-only
+//!
+//! The venue keeps its own net position in lots from its fills only (buys +, sells -),
+//! starting from 0 or from [`SimVenue::set_position`]; it saturates at the i64 range,
+//! which real sizes never approach. A reduce-only order (`OrderRequest::reduce_only`)
+//! only ever brings |position| toward 0. The lots it may fill at a given moment are the
+//! position it reduces: the long for a sell, the short for a buy, 0 otherwise.
+//!
+//! - At arrival it is rejected with `REDUCE_ONLY_WOULD_INCREASE` when the position is
+//!   flat or on the order's side. This is the last check of a submit, just before
+//!   `Accepted`.
+//! - Every fill is capped at the position it reduces at the time of that fill. When its
+//!   taking part closes the position, the rest is canceled with
+//!   `REDUCE_ONLY_EXCEEDS_POSITION`; a reduce-only FOK larger than the position is
+//!   canceled the same way with nothing filled (it could never fill completely).
+//! - Within one trade print our orders get their lots in the usual order, each capped at
+//!   the position the earlier fills left; a reduce-only order with nothing left to
+//!   reduce passes its turn, and the print's lots go on to the next order.
+//! - A resting reduce-only order never stays larger than the position. After every
+//!   command, trade print and `set_position` that changed the position or rested such
+//!   an order, each resting reduce-only order (ascending id) whose remaining exceeds the
+//!   position it reduces is cut down to it: `Modified{price, qty}` with `qty = filled +
+//!   position`, keeping its queue place like any decrease. When the position is flat or
+//!   has flipped to the order's side it is canceled with `REDUCE_ONLY_EXCEEDS_POSITION`.
+//!   Each order is capped on its own: two reduce-only sells of 5 against a long of 5
+//!   both stay at 5 until a fill shrinks the position.
+//! - An amend that would leave a reduce-only order with more open than the position is
+//!   rejected with `REDUCE_ONLY_EXCEEDS_POSITION`.
+//!
+//! # Conditional orders
+//!
+//! `StopMarket`, `StopLimit{price}`, `TakeProfitMarket`, `TakeProfitLimit{price}` and
+//! `TrailingStopMarket` wait in a [`TriggerBook`] (the module `crate::trigger` gives the
+//! trigger rule, the trailing ratchet that only tightens and the rounding of bps
+//! offsets) and are released when it fires them.
+//!
+//! - The trigger price is its own field, `OrderRequest::trigger_price`, and never a
+//!   limit price: a fired stop-market walks the book like any market order, beyond the
+//!   trigger price if that is where the book is, and a fired stop-limit works at its own
+//!   limit `price`.
+//! - Observations (`OrderRequest::trigger_source`): `Last` sees every trade print, after
+//!   the print has filled our resting orders; `BidAsk` sees the top of the book after
+//!   each applied book message (not while the book is stale): the best ask for a buy,
+//!   the best bid for a sell; `Mark` sees each [`SimVenue::on_mark`].
+//! - A trailing stop (`trail_offset` in ticks or bps) trails from the price its source
+//!   shows when it is accepted, or from its first observation when there is none yet;
+//!   an optional `trigger_price` is its starting stop.
+//! - At arrival, after the checks of every submit (quantity, client id, stale book),
+//!   in order: `BAD_PRICE` (limit price), `POST_ONLY_MARKET` or
+//!   `POST_ONLY_NEEDS_GTC_OR_GTD`, `EXPIRY_IN_PAST`, `BAD_TRIGGER_PRICE` or
+//!   `BAD_TRAIL_OFFSET` (the trigger book's validation: a stop or take-profit needs a
+//!   trigger price, only a trailing stop takes an offset and it needs one, offsets in
+//!   range), `REDUCE_ONLY_WOULD_INCREASE`, and `WOULD_TRIGGER_IMMEDIATELY`: an order
+//!   whose source's current price already satisfies its trigger is rejected, as Binance
+//!   rejects it ("Order would immediately trigger"), rather than fired. With no price
+//!   seen yet for the source (no print, no mark) nothing is through. A plain market or
+//!   limit order with a trigger price or a trail offset is rejected (`BAD_TRIGGER_PRICE`,
+//!   `BAD_TRAIL_OFFSET`).
+//! - While it waits: GTD expiry applies (`Expired`), a cancel removes it, and a modify
+//!   may change its trigger price, its limit price (limit kinds) and its quantity
+//!   (`Modified{price, qty}` with the limit price, 0 for the market kinds). A new
+//!   trigger price already through is refused (`WOULD_TRIGGER_IMMEDIATELY`), a trailing
+//!   stop's may only tighten (`TRIGGER_WOULD_LOOSEN`), a price on a market kind is
+//!   `BAD_PRICE`. A reduce-only conditional order is not cut while it waits (the
+//!   position may come back before it fires); the fee range is checked when it fires.
+//! - Fired: `Triggered{price}` (the observed price that fired it), then, at the same
+//!   timestamp, it works exactly like a new market or limit order arriving then, without
+//!   a second `Accepted`: a market order's slippage cap comes from the touch at that
+//!   moment, reduce-only is held to the position at that moment. Whatever a new order
+//!   would be rejected for ends it as `Canceled` with the same reason (for example
+//!   `NO_REFERENCE_PRICE`, `REDUCE_ONLY_WOULD_INCREASE`, `POST_ONLY_WOULD_CROSS`). Orders
+//!   fired by one observation are released in ascending id order, each meeting the
+//!   liquidity the earlier ones consumed.
+//! - A known limit: a stop fired by a trade print walks the book as it stands, and the
+//!   diff that removes the print's liquidity usually comes after the print, so the
+//!   released order may take lots that the print already took.
+//!
 //! # Fees
 //!
 //! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
@@ -106,14 +236,12 @@
 //! whose worst-case fill could overflow the fee arithmetic is rejected at submission
 //! (`FEE_OVERFLOW`), so no fill's fee can fail afterwards.
 //!
-//! # Not in this part
+//! # Not here yet
 //!
-//! Latency (submit / cancel / modify), amend, stop / take-profit / trailing-stop
-//! triggers, fills from the book crossing our price without a print, and Python
-//! bindings.
+//! Fills from the book crossing our price without a print.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 
 use rustc_hash::FxHashMap;
 
@@ -122,6 +250,7 @@ use crate::event::{Event, KIND_DIFF, KIND_L3_ADD, KIND_L3_EXECUTE, KIND_SNAPSHOT
 use crate::l2::{L2Book, Rule};
 use crate::money::Money;
 use crate::query::{price_in_range, LevelSource, PRICE_LIMIT};
+use crate::trigger::{TrailOffset, TriggerBook, TriggerSource};
 use crate::Side;
 
 pub mod l3feed;
@@ -135,11 +264,48 @@ pub use queue::{ConfigError, Power, QueueModel};
 /// Internal order id.
 pub type OrderId = u64;
 
-/// Order type: market, or limit at a price in ticks.
+/// Order type: market, limit at a price in ticks, or a conditional type that releases
+/// a market or limit order when its trigger fires (see "Conditional orders"). A limit
+/// kind's `price` is its limit price; the trigger price is `OrderRequest::trigger_price`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderType {
     Market,
     Limit { price: i64 },
+    StopMarket,
+    StopLimit { price: i64 },
+    TakeProfitMarket,
+    TakeProfitLimit { price: i64 },
+    TrailingStopMarket,
+}
+
+impl OrderType {
+    /// True for the stop, take-profit and trailing-stop types.
+    pub fn is_conditional(self) -> bool {
+        !matches!(self, OrderType::Market | OrderType::Limit { .. })
+    }
+
+    /// The order a conditional type releases when it fires (plain types: themselves).
+    pub fn released(self) -> OrderType {
+        match self {
+            OrderType::StopMarket | OrderType::TakeProfitMarket | OrderType::TrailingStopMarket => {
+                OrderType::Market
+            }
+            OrderType::StopLimit { price } | OrderType::TakeProfitLimit { price } => {
+                OrderType::Limit { price }
+            }
+            t => t,
+        }
+    }
+
+    /// The limit price of the limit kinds.
+    pub fn limit_price(self) -> Option<i64> {
+        match self {
+            OrderType::Limit { price }
+            | OrderType::StopLimit { price }
+            | OrderType::TakeProfitLimit { price } => Some(price),
+            _ => None,
+        }
+    }
 }
 
 /// Time in force. `Gtd` carries its expiry (venue-clock ns).
@@ -163,6 +329,15 @@ pub struct OrderRequest {
     pub post_only: bool,
     /// Market orders: slippage cap in bps from the reference price; None = venue default.
     pub slippage_bps: Option<u32>,
+    /// Only ever reduces the venue's position (see "Position and reduce-only").
+    pub reduce_only: bool,
+    /// Conditional types: the price their trigger compares observations with (optional
+    /// for a trailing stop: its starting stop). Never a limit price.
+    pub trigger_price: Option<i64>,
+    /// Conditional types: which price the trigger observes.
+    pub trigger_source: TriggerSource,
+    /// Trailing stops: the distance from the best price seen.
+    pub trail_offset: Option<TrailOffset>,
 }
 
 impl OrderRequest {
@@ -175,6 +350,10 @@ impl OrderRequest {
             tif: TimeInForce::Ioc,
             post_only: false,
             slippage_bps: None,
+            reduce_only: false,
+            trigger_price: None,
+            trigger_source: TriggerSource::Last,
+            trail_offset: None,
         }
     }
 
@@ -187,6 +366,10 @@ impl OrderRequest {
             tif,
             post_only: false,
             slippage_bps: None,
+            reduce_only: false,
+            trigger_price: None,
+            trigger_source: TriggerSource::Last,
+            trail_offset: None,
         }
     }
 
@@ -202,6 +385,56 @@ impl OrderRequest {
 
     pub fn post_only(mut self) -> OrderRequest {
         self.post_only = true;
+        self
+    }
+
+    pub fn reduce_only(mut self) -> OrderRequest {
+        self.reduce_only = true;
+        self
+    }
+
+    /// A conditional order of `order_type` firing at `trigger_price` (source: last).
+    fn conditional(side: Side, qty: i64, order_type: OrderType, trigger_price: Option<i64>) -> OrderRequest {
+        OrderRequest {
+            order_type,
+            trigger_price,
+            ..OrderRequest::market(side, qty)
+        }
+    }
+
+    pub fn stop_market(side: Side, qty: i64, trigger_price: i64) -> OrderRequest {
+        OrderRequest::conditional(side, qty, OrderType::StopMarket, Some(trigger_price))
+    }
+
+    pub fn stop_limit(side: Side, qty: i64, trigger_price: i64, price: i64, tif: TimeInForce)
+        -> OrderRequest {
+        OrderRequest {
+            tif,
+            ..OrderRequest::conditional(side, qty, OrderType::StopLimit { price }, Some(trigger_price))
+        }
+    }
+
+    pub fn take_profit_market(side: Side, qty: i64, trigger_price: i64) -> OrderRequest {
+        OrderRequest::conditional(side, qty, OrderType::TakeProfitMarket, Some(trigger_price))
+    }
+
+    pub fn take_profit_limit(side: Side, qty: i64, trigger_price: i64, price: i64, tif: TimeInForce)
+        -> OrderRequest {
+        OrderRequest {
+            tif,
+            ..OrderRequest::conditional(side, qty, OrderType::TakeProfitLimit { price }, Some(trigger_price))
+        }
+    }
+
+    pub fn trailing_stop_market(side: Side, qty: i64, offset: TrailOffset) -> OrderRequest {
+        OrderRequest {
+            trail_offset: Some(offset),
+            ..OrderRequest::conditional(side, qty, OrderType::TrailingStopMarket, None)
+        }
+    }
+
+    pub fn with_trigger_source(mut self, source: TriggerSource) -> OrderRequest {
+        self.trigger_source = source;
         self
     }
 }
@@ -236,8 +469,26 @@ pub enum Reason {
     FokUnfillable,
     /// Canceled by our cancel command.
     UserCancel,
-    /// Cancel of an id that is not a live order.
+    /// Cancel or modify of an id that is not a live order.
     UnknownOrder,
+    /// A modify with neither a new price nor a new quantity.
+    NothingToModify,
+    /// A modify whose new total quantity is not above the filled quantity.
+    QtyBelowFilled,
+    /// A reduce-only order while the position is flat or on the order's side.
+    ReduceOnlyWouldIncrease,
+    /// A reduce-only order's excess over the position it reduces.
+    ReduceOnlyExceedsPosition,
+    /// A trigger price missing where required, out of range, or on an order (or amend
+    /// of an order) that has no trigger.
+    BadTriggerPrice,
+    /// A trail offset missing on a trailing stop, given on another type, or out of
+    /// range.
+    BadTrailOffset,
+    /// A conditional order (or new trigger price) already through its trigger.
+    WouldTriggerImmediately,
+    /// An amend that would move a trailing stop away from the price.
+    TriggerWouldLoosen,
 }
 
 impl Reason {
@@ -259,6 +510,14 @@ impl Reason {
             Reason::FokUnfillable => "FOK_UNFILLABLE",
             Reason::UserCancel => "USER_CANCEL",
             Reason::UnknownOrder => "UNKNOWN_ORDER",
+            Reason::NothingToModify => "NOTHING_TO_MODIFY",
+            Reason::QtyBelowFilled => "QTY_BELOW_FILLED",
+            Reason::ReduceOnlyWouldIncrease => "REDUCE_ONLY_WOULD_INCREASE",
+            Reason::ReduceOnlyExceedsPosition => "REDUCE_ONLY_EXCEEDS_POSITION",
+            Reason::BadTriggerPrice => "BAD_TRIGGER_PRICE",
+            Reason::BadTrailOffset => "BAD_TRAIL_OFFSET",
+            Reason::WouldTriggerImmediately => "WOULD_TRIGGER_IMMEDIATELY",
+            Reason::TriggerWouldLoosen => "TRIGGER_WOULD_LOOSEN",
         }
     }
 }
@@ -280,6 +539,13 @@ pub enum ReportKind {
     Expired,
     /// A cancel command that could not act (the order stays as it was, if it exists).
     CancelRejected { reason: Reason },
+    /// The order's price and total quantity after an accepted modify.
+    Modified { price: i64, qty: i64 },
+    /// A modify that could not act; the order is unchanged.
+    ModifyRejected { reason: Reason },
+    /// A conditional order fired on an observation at `price`; it now works as its
+    /// market or limit order (its fills and terminal report follow at the same time).
+    Triggered { price: i64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,7 +562,11 @@ impl Report {
         match self.kind {
             ReportKind::Rejected { .. } | ReportKind::Canceled { .. } | ReportKind::Expired => true,
             ReportKind::Filled { leaves, .. } => leaves == 0,
-            ReportKind::Accepted | ReportKind::CancelRejected { .. } => false,
+            ReportKind::Accepted
+            | ReportKind::CancelRejected { .. }
+            | ReportKind::Modified { .. }
+            | ReportKind::ModifyRejected { .. }
+            | ReportKind::Triggered { .. } => false,
         }
     }
 }
@@ -312,6 +582,42 @@ pub struct SimConfig {
     pub queue_model: QueueModel,
     /// The market data the book is built from.
     pub feed: Feed,
+    /// Time from issuing a submit to its arrival at the venue (ns, >= 0).
+    pub submit_latency_ns: i64,
+    /// Time from issuing a cancel to its arrival (ns, >= 0).
+    pub cancel_latency_ns: i64,
+    /// Time from issuing a modify to its arrival (ns, >= 0).
+    pub modify_latency_ns: i64,
+}
+
+impl SimConfig {
+    /// A configuration with no latency (every command takes effect within its call).
+    pub fn new(rule: Rule, default_slippage_bps: u32, fees: ContractFees) -> SimConfig {
+        SimConfig {
+            rule,
+            default_slippage_bps,
+            fees,
+            submit_latency_ns: 0,
+            cancel_latency_ns: 0,
+            modify_latency_ns: 0,
+            queue_model: QueueModel::Conservative,
+            feed: Feed::L2,
+        }
+    }
+
+    /// Checks the settings; the error names the field, the value and the rule.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [
+            ("submit_latency_ns", self.submit_latency_ns),
+            ("cancel_latency_ns", self.cancel_latency_ns),
+            ("modify_latency_ns", self.modify_latency_ns),
+        ] {
+            if value < 0 {
+                return Err(ConfigError::Latency { field, value });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A live (resting) order.
@@ -327,6 +633,8 @@ pub struct RestingOrder {
     /// ([`queue`]), exact on the L3 feed ([`l3feed`]).
     pub queue_ahead: i64,
     pub expiry: Option<i64>,
+    pub post_only: bool,
+    pub reduce_only: bool,
 }
 
 impl RestingOrder {
@@ -373,11 +681,42 @@ pub struct SimVenue {
     queue: queue::QueueState,
     /// The L3 book and our queue sets, on the L3 feed.
     l3: Option<Box<l3feed::L3State>>,
+    /// Commands issued but not yet arrived (see `latency.rs`).
+    pending: latency::Pending,
+    /// Net position in lots from our fills (+ long), see `reduce.rs`.
+    position: i64,
+    /// Resting reduce-only orders, ascending id.
+    reduce_only_ids: BTreeSet<OrderId>,
+    /// Set when the position or a reduce-only order changed since the last check.
+    reduce_only_check: bool,
+    /// Waiting conditional orders and their triggers (see `conditional.rs`).
+    conditionals: FxHashMap<OrderId, ConditionalOrder>,
+    triggers: TriggerBook,
+    /// The last trade price and mark price seen.
+    last_trade: Option<i64>,
+    mark: Option<i64>,
+    /// The fired order being released: its refusals are cancels, not rejects.
+    releasing: Option<OrderId>,
+    scratch_fired: Vec<u64>,
 }
 
 impl SimVenue {
+    /// A venue with `cfg`.
+    ///
+    /// # Panics
+    /// When `cfg` is invalid (see [`SimConfig::validate`]); [`Self::try_new`] returns the
+    /// error instead.
     pub fn new(cfg: SimConfig) -> SimVenue {
-        SimVenue {
+        match SimVenue::try_new(cfg) {
+            Ok(v) => v,
+            Err(e) => panic!("invalid SimConfig: {e}"),
+        }
+    }
+
+    /// A venue with `cfg`, or the first setting its rule does not allow.
+    pub fn try_new(cfg: SimConfig) -> Result<SimVenue, ConfigError> {
+        cfg.validate()?;
+        Ok(SimVenue {
             cfg,
             book: L2Book::new(cfg.rule),
             clock: i64::MIN,
@@ -394,7 +733,17 @@ impl SimVenue {
             scratch_prices: Vec::new(),
             queue: queue::QueueState::default(),
             l3: (cfg.feed == Feed::L3).then(Box::default),
-        }
+            pending: latency::Pending::default(),
+            position: 0,
+            reduce_only_ids: BTreeSet::new(),
+            reduce_only_check: false,
+            conditionals: FxHashMap::default(),
+            triggers: TriggerBook::new(),
+            last_trade: None,
+            mark: None,
+            releasing: None,
+            scratch_fired: Vec::new(),
+        })
     }
 
     pub fn config(&self) -> &SimConfig {
@@ -460,9 +809,17 @@ impl SimVenue {
         consumed_get(&self.consumed[side.idx()], price)
     }
 
-    /// Advances the clock to `ts` (never back) and expires GTD orders due; returns the
-    /// clock.
+    /// Advances the clock to a market row's time `ts`: applies the pending commands that
+    /// arrive before `ts` (a tie goes to the row), then moves the clock; returns the clock.
     fn advance(&mut self, ts: i64) -> i64 {
+        if !self.pending.is_empty() {
+            self.apply_pending(ts, false);
+        }
+        self.advance_clock(ts)
+    }
+
+    /// Moves the clock to `ts` (never back) and expires GTD orders due; returns the clock.
+    fn advance_clock(&mut self, ts: i64) -> i64 {
         if ts > self.clock {
             self.clock = ts;
         }
@@ -475,6 +832,9 @@ impl SimVenue {
             if self.orders.get(&id).is_some_and(|o| o.expiry == Some(exp)) {
                 self.remove_live(id);
                 self.reports.push(Report { ts: now, order: id, kind: ReportKind::Expired });
+            } else if self.conditionals.get(&id).is_some_and(|c| c.expiry == Some(exp)) {
+                self.remove_conditional(id);
+                self.reports.push(Report { ts: now, order: id, kind: ReportKind::Expired });
             }
         }
         now
@@ -485,6 +845,9 @@ impl SimVenue {
         let o = self.orders.remove(&id)?;
         if let Some(c) = &o.client_id {
             self.clients.remove(c);
+        }
+        if o.reduce_only {
+            self.reduce_only_ids.remove(&id);
         }
         let lv = &mut self.levels[o.side.idx()];
         if let Some(ids) = lv.get_mut(&o.price) {
@@ -515,8 +878,9 @@ impl SimVenue {
                     while end + 1 < events.len() && !events[end].ends() && !events[end + 1].begins() {
                         end += 1;
                     }
-                    self.advance(ts);
+                    let now = self.advance(ts);
                     self.apply_book_message(&events[i..=end], row_offset + i as u64);
+                    self.observe_book(now);
                     self.stats.rows += (end + 1 - i) as u64;
                     i = end + 1;
                 }
@@ -527,6 +891,7 @@ impl SimVenue {
                     if let Some(aggr) = Side::from_u8(ev.side) {
                         if ev.qty > 0 {
                             self.on_trade(now, aggr, ev.price, ev.qty);
+                            self.after_trade(now, ev.price);
                         }
                     }
                     i += 1;
@@ -633,9 +998,18 @@ impl SimVenue {
                 } else if left == 0 {
                     break;
                 }
-                let f = o.remaining().min(left);
+                let mut f = o.remaining().min(left);
+                if o.reduce_only {
+                    // Never beyond the position at the time of this fill.
+                    f = f.min(reducible(o.side, self.position));
+                    if f == 0 {
+                        continue;
+                    }
+                }
                 left -= f;
                 o.filled += f;
+                self.position = add_signed(self.position, o.side, f);
+                self.reduce_only_check = true;
                 let leaves = o.remaining();
                 let fee = maker_fee(&self.cfg.fees, p, f);
                 self.stats.fills += 1;
@@ -659,16 +1033,18 @@ impl SimVenue {
     // ------------------------------------------------------------------ commands
 
     fn reject(&mut self, ts: i64, id: OrderId, reason: Reason) -> OrderId {
-        self.reports.push(Report { ts, order: id, kind: ReportKind::Rejected { reason } });
+        // A fired conditional order was accepted long ago: its refusal is a cancel.
+        let kind = if self.releasing == Some(id) {
+            ReportKind::Canceled { reason }
+        } else {
+            ReportKind::Rejected { reason }
+        };
+        self.reports.push(Report { ts, order: id, kind });
         id
     }
 
-    /// Submits an order at time `ts`; returns its id. Reports go to [`Self::reports`].
-    pub fn submit(&mut self, ts: i64, req: OrderRequest) -> OrderId {
-        let now = self.advance(ts);
-        let id = self.next_id;
-        self.next_id += 1;
-        self.stats.orders += 1;
+    /// A submit arriving at the venue at `now` (see [`Self::submit`]).
+    fn execute_submit(&mut self, now: i64, id: OrderId, req: OrderRequest) -> OrderId {
         let s = req.side;
         let opp = s.opposite();
         if req.qty <= 0 {
@@ -681,6 +1057,9 @@ impl SimVenue {
         }
         if self.market().is_stale() {
             return self.reject(now, id, Reason::BookStale);
+        }
+        if let Err(reason) = conditional::check_plain(&req) {
+            return self.reject(now, id, reason);
         }
         let touch = self.market().best_price(opp);
         // Bound on the prices the walk may take (inclusive), and the worst |price| a fill
@@ -712,6 +1091,8 @@ impl SimVenue {
                 let worst = touch.map_or(0, |t| t.unsigned_abs()).max(price.unsigned_abs());
                 (price, worst)
             }
+            // Held until their trigger fires, then back here as market or limit orders.
+            _ => return self.accept_conditional(now, id, req),
         };
         if !fee_fits(&self.cfg.fees, worst_abs, req.qty) {
             return self.reject(now, id, Reason::FeeOverflow);
@@ -723,7 +1104,14 @@ impl SimVenue {
                 }
             }
         }
-        self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
+        // The most this order may fill now without increasing |position|.
+        let reducible = if req.reduce_only { self.reducible(s) } else { i64::MAX };
+        if reducible == 0 {
+            return self.reject(now, id, Reason::ReduceOnlyWouldIncrease);
+        }
+        if self.releasing != Some(id) {
+            self.reports.push(Report { ts: now, order: id, kind: ReportKind::Accepted });
+        }
 
         // The taking part.
         let mut fills = std::mem::take(&mut self.scratch_fills);
@@ -733,7 +1121,21 @@ impl SimVenue {
         } else {
             plan_take(&self.market(), &self.consumed[opp.idx()], s, bound, req.qty, &mut fills)
         };
+        let (filled, hit_bound) = if filled > reducible {
+            (cap_fills(&mut fills, reducible), false)
+        } else {
+            (filled, hit_bound)
+        };
         let is_market = req.order_type == OrderType::Market;
+        if req.tif == TimeInForce::Fok && req.qty > reducible {
+            self.scratch_fills = fills;
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::ReduceOnlyExceedsPosition },
+            });
+            return id;
+        }
         if req.tif == TimeInForce::Fok && filled < req.qty {
             self.scratch_fills = fills;
             self.reports.push(Report {
@@ -747,6 +1149,7 @@ impl SimVenue {
         for &(p, q) in &fills {
             consumed_add(&mut self.consumed[opp.idx()], p, q);
             leaves -= q;
+            self.add_position(s, q);
             let fee = self
                 .cfg
                 .fees
@@ -761,6 +1164,15 @@ impl SimVenue {
         }
         self.scratch_fills = fills;
         if leaves == 0 {
+            return id;
+        }
+        if filled == reducible {
+            // A reduce-only order that closed the position it reduces: nothing left to do.
+            self.reports.push(Report {
+                ts: now,
+                order: id,
+                kind: ReportKind::Canceled { reason: Reason::ReduceOnlyExceedsPosition },
+            });
             return id;
         }
         let rest = match (is_market, req.tif) {
@@ -782,6 +1194,11 @@ impl SimVenue {
                 if let Some(e) = expiry {
                     self.expiries.push(Reverse((e, id)));
                 }
+                if req.reduce_only {
+                    // Its size is checked against the position after this command.
+                    self.reduce_only_ids.insert(id);
+                    self.reduce_only_check = true;
+                }
                 self.levels[s.idx()].entry(price).or_default().push(id);
                 self.orders.insert(
                     id,
@@ -794,6 +1211,8 @@ impl SimVenue {
                         filled: req.qty - leaves,
                         queue_ahead,
                         expiry,
+                        post_only: req.post_only,
+                        reduce_only: req.reduce_only,
                     },
                 );
             }
@@ -801,12 +1220,11 @@ impl SimVenue {
         id
     }
 
-    /// Cancels a live order at time `ts`: `Canceled{USER_CANCEL}`, or
-    /// `CancelRejected{UNKNOWN_ORDER}` when it is not live (already done or never was).
-    /// Returns true when the order was canceled.
-    pub fn cancel(&mut self, ts: i64, id: OrderId) -> bool {
-        let now = self.advance(ts);
-        if self.remove_live(id).is_some() {
+    /// A cancel arriving at `now`: `Canceled{USER_CANCEL}`, or
+    /// `CancelRejected{UNKNOWN_ORDER}` when the order is not live (already done, not yet
+    /// arrived, or never was). Returns true when the order was canceled.
+    fn execute_cancel(&mut self, now: i64, id: OrderId) -> bool {
+        if self.remove_live(id).is_some() || self.remove_conditional(id) {
             self.reports.push(Report {
                 ts: now,
                 order: id,
@@ -823,14 +1241,13 @@ impl SimVenue {
         }
     }
 
-    /// Cancels by client id (see [`Self::cancel`]); false when no live order has it.
+    /// Cancels by client id (see [`Self::cancel`]); false when no live order has it. The
+    /// client id is looked up when the cancel is issued, after the commands due by then.
     pub fn cancel_client(&mut self, ts: i64, client_id: &str) -> bool {
+        self.advance_to(ts);
         match self.order_by_client_id(client_id) {
             Some(id) => self.cancel(ts, id),
-            None => {
-                self.advance(ts);
-                false
-            }
+            None => false,
         }
     }
 }
@@ -876,6 +1293,22 @@ fn plan_take<B: LevelSource>(
     (qty - left, false)
 }
 
+/// Trims planned `fills` to `max` lots in total; returns the lots kept.
+fn cap_fills(fills: &mut Vec<(i64, i64)>, max: i64) -> i64 {
+    let mut kept = 0;
+    let mut n = 0;
+    for f in fills.iter_mut() {
+        if kept == max {
+            break;
+        }
+        f.1 = f.1.min(max - kept);
+        kept += f.1;
+        n += 1;
+    }
+    fills.truncate(n);
+    kept
+}
+
 #[inline]
 fn consumed_get(c: &[(i64, i64)], price: i64) -> i64 {
     c.iter().find(|(p, _)| *p == price).map_or(0, |(_, q)| *q)
@@ -902,8 +1335,21 @@ fn maker_fee(fees: &ContractFees, price: i64, qty: i64) -> Money {
         .expect("fee range checked at submission")
 }
 
+mod amend;
+mod conditional;
+mod latency;
+mod reduce;
+
+pub use amend::Amend;
+pub use conditional::ConditionalOrder;
+use reduce::{add_signed, reducible};
+
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_commands;
+#[cfg(test)]
+mod tests_conditional;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

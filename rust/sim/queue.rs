@@ -159,6 +159,8 @@ pub enum ConfigError {
     QueueModel(String),
     QueuePower(u32),
     Feed(String),
+    /// A latency below zero.
+    Latency { field: &'static str, value: i64 },
 }
 
 impl fmt::Display for ConfigError {
@@ -173,6 +175,9 @@ impl fmt::Display for ConfigError {
                 Power::MAX
             ),
             ConfigError::Feed(v) => write!(f, "feed {v:?} must be \"l2\" or \"l3\""),
+            ConfigError::Latency { field, value } => {
+                write!(f, "{field} {value} is not allowed (rule: latency >= 0)")
+            }
         }
     }
 }

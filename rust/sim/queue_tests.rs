@@ -9,13 +9,9 @@ use super::*;
 use Side::{Ask, Bid};
 
 fn venue_with(model: QueueModel) -> SimVenue {
-    SimVenue::new(SimConfig {
-        rule: Rule::Futures,
-        default_slippage_bps: 20,
-        fees: fees(),
-        queue_model: model,
-        feed: crate::sim::Feed::L2,
-    })
+    let mut cfg = SimConfig::new(Rule::Futures, 20, fees());
+    cfg.queue_model = model;
+    SimVenue::new(cfg)
 }
 
 fn prob(n: u32) -> QueueModel {

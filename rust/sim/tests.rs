@@ -15,13 +15,7 @@ pub(super) fn fees() -> ContractFees {
 }
 
 pub(super) fn venue(default_bps: u32) -> SimVenue {
-    SimVenue::new(SimConfig {
-        rule: Rule::Futures,
-        default_slippage_bps: default_bps,
-        fees: fees(),
-        queue_model: QueueModel::Conservative,
-        feed: crate::sim::Feed::L2,
-    })
+    SimVenue::new(SimConfig::new(Rule::Futures, default_bps, fees()))
 }
 
 /// Builds event rows for a futures stream whose ids chain.
@@ -90,19 +84,19 @@ pub(super) fn trade(ts: i64, aggressor: Side, price: i64, qty: i64) -> Vec<Event
 
 use Side::{Ask, Bid};
 
-fn m(s: &str) -> Money {
+pub(super) fn m(s: &str) -> Money {
     Money::parse(s).unwrap()
 }
 
-fn taker(price: i64, qty: i64, fee: &str, leaves: i64) -> ReportKind {
+pub(super) fn taker(price: i64, qty: i64, fee: &str, leaves: i64) -> ReportKind {
     ReportKind::Filled { price, qty, liquidity: Liquidity::Taker, fee: m(fee), leaves }
 }
 
-fn maker(price: i64, qty: i64, fee: &str, leaves: i64) -> ReportKind {
+pub(super) fn maker(price: i64, qty: i64, fee: &str, leaves: i64) -> ReportKind {
     ReportKind::Filled { price, qty, liquidity: Liquidity::Maker, fee: m(fee), leaves }
 }
 
-fn kinds(v: &mut SimVenue) -> Vec<(i64, OrderId, ReportKind)> {
+pub(super) fn kinds(v: &mut SimVenue) -> Vec<(i64, OrderId, ReportKind)> {
     v.drain_reports().map(|r| (r.ts, r.order, r.kind)).collect()
 }
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from engine.services.portfolio import Portfolio
-
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine import _core
@@ -15,6 +13,7 @@ from engine.domain import InstrumentKind, Order, OrderEvent, OrderFilled, OrderT
 from engine.domain.instrument import Instrument
 from engine.ports import VenueCapabilities
 from engine.services.order_manager import OrderManager
+from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits, RiskService
 
 D = Decimal
@@ -146,6 +145,12 @@ class Stack:
         while reports := self.venue.drain():
             for event in reports:
                 self.om.on_venue_event(event)
+
+    def submit(self, **fields: object) -> Order:
+        """Submits through the manager and hands the venue's answers back, as the kernel does."""
+        order = self.om.submit(symbol=SYMBOL, **fields)
+        self.pump()
+        return order
 
     def at(self, ts: int) -> None:
         self.clock.now = ts

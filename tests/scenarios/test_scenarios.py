@@ -28,9 +28,7 @@ def test_three_partial_buys_with_maker_and_taker_fees_then_a_sell() -> None:
     s = Stack()
     s.snapshot(1_000, bids=[("99.0", "5")], asks=[("100.0", "1"), ("100.5", "1"), ("102.5", "5")])
     s.clock.now = 2_000
-    buy = s.om.submit(
-        symbol=SYMBOL, side=BUY, order_type=OrderType.LIMIT, quantity=D("3"), price=D("101.0")
-    )
+    buy = s.submit(side=BUY, order_type=OrderType.LIMIT, quantity=D("3"), price=D("101.0"))
     # Takes 1 @ 100.0 and 1 @ 100.5 as taker; 1 rests at 101.0 with nothing ahead.
     s.trade(3_000, "101.0", "1", aggressor="sell")  # the print fills the resting lot as maker
     assert s.fills(buy.client_order_id) == [
@@ -45,7 +43,7 @@ def test_three_partial_buys_with_maker_and_taker_fees_then_a_sell() -> None:
 
     s.diff(4_000, bids=[("102.0", "5")], asks=[("100.0", "0"), ("100.5", "0")])
     s.clock.now = 5_000
-    sell = s.om.submit(symbol=SYMBOL, side=SELL, order_type=OrderType.MARKET, quantity=D("3"))
+    sell = s.submit(side=SELL, order_type=OrderType.MARKET, quantity=D("3"))
     assert s.fills(sell.client_order_id) == [
         (D("102.0"), D("3"), D("0.153"), "TAKER")
     ]  # 306 x 0.0005
@@ -59,12 +57,10 @@ def test_a_flip_from_long_to_short() -> None:
     s = Stack()
     s.snapshot(1_000, bids=[("99.0", "5")], asks=[("100.0", "5")])
     s.clock.now = 2_000
-    s.om.submit(
-        symbol=SYMBOL, side=BUY, order_type=OrderType.MARKET, quantity=D("1")
-    )  # 1 @ 100.0, fee 0.05
+    s.submit(side=BUY, order_type=OrderType.MARKET, quantity=D("1"))  # 1 @ 100.0, fee 0.05
     s.diff(3_000, bids=[("102.0", "5")], asks=[("100.0", "0"), ("102.5", "5")])
     s.clock.now = 4_000
-    flip = s.om.submit(symbol=SYMBOL, side=SELL, order_type=OrderType.MARKET, quantity=D("3"))
+    flip = s.submit(side=SELL, order_type=OrderType.MARKET, quantity=D("3"))
     assert s.fills(flip.client_order_id) == [(D("102.0"), D("3"), D("0.153"), "TAKER")]
     pos = s.portfolio.position(SYMBOL)
     # Closes 1 at +2.0; the flip fill's whole fee is realized with it (accounting rule 6):
@@ -81,9 +77,7 @@ def test_a_market_order_stopped_by_its_slippage_cap() -> None:
     s = Stack()
     s.snapshot(1_000, bids=[("99.0", "5")], asks=[("100.0", "1"), ("100.4", "1"), ("100.6", "5")])
     s.clock.now = 2_000
-    o = s.om.submit(
-        symbol=SYMBOL, side=BUY, order_type=OrderType.MARKET, quantity=D("3"), max_slippage_bps=50
-    )
+    o = s.submit(side=BUY, order_type=OrderType.MARKET, quantity=D("3"), max_slippage_bps=50)
     # Cap = 100.0 + floor(1000 ticks x 50 / 10000) = 100.0 + 5 ticks = 100.5: 100.6 is beyond.
     assert s.fills(o.client_order_id) == [
         (D("100.0"), D("1"), D("0.05"), "TAKER"),
@@ -99,17 +93,15 @@ def test_a_trailing_stop_ratchet_never_loosens_the_users_stop() -> None:
     s = Stack(emulate_stops=True)
     s.snapshot(1_000, bids=[("99.9", "5")], asks=[("100.0", "5")])
     s.clock.now = 2_000
-    s.om.submit(symbol=SYMBOL, side=BUY, order_type=OrderType.MARKET, quantity=D("1"))  # 1 @ 100.0
-    user = s.om.submit(
-        symbol=SYMBOL,
+    s.submit(side=BUY, order_type=OrderType.MARKET, quantity=D("1"))  # 1 @ 100.0
+    user = s.submit(
         side=SELL,
         order_type=OrderType.STOP_MARKET,
         quantity=D("1"),
         trigger_price=D("98.0"),
         reduce_only=True,
     )
-    trail = s.om.submit(
-        symbol=SYMBOL,
+    trail = s.submit(
         side=SELL,
         order_type=OrderType.TRAILING_STOP_MARKET,
         quantity=D("1"),
@@ -146,6 +138,7 @@ def test_a_bracket_whose_take_profit_fills_partially_before_the_stop_closes_the_
         stop_loss=D("98.5"),
         take_profit=D("102.0"),
     )
+    s.pump()
     entry, sl, tp = (s.om.order(c) for c in (b.entry, b.stop_loss, b.take_profit))
     assert entry.status is OrderStatus.FILLED  # 1 @ 100.0 taker, fee 0.05
     assert (sl.quantity, tp.quantity, sl.status, tp.status) == (
@@ -172,9 +165,7 @@ def test_a_bracket_whose_take_profit_fills_partially_before_the_stop_closes_the_
 def test_an_order_below_min_notional_is_denied_with_its_reason() -> None:
     s = Stack()
     s.snapshot(1_000, bids=[("99.9", "5")], asks=[("100.0", "5")])
-    o = s.om.submit(
-        symbol=SYMBOL, side=BUY, order_type=OrderType.LIMIT, quantity=D("0.001"), price=D("100.0")
-    )
+    o = s.submit(side=BUY, order_type=OrderType.LIMIT, quantity=D("0.001"), price=D("100.0"))
     assert o.status is OrderStatus.DENIED
     assert o.events[-1].reason == "NOTIONAL_BELOW_MIN: notional=0.1 min=5"
     assert s.venue.drain() == [] and s.portfolio.position(SYMBOL).quantity == 0
@@ -184,9 +175,7 @@ def test_a_cancel_that_loses_the_race_to_a_fill() -> None:
     s = Stack(settings=SimSettings(cancel_latency_ns=5_000))
     s.snapshot(1_000, bids=[("99.9", "5")], asks=[("100.1", "5")])
     s.clock.now = 2_000
-    o = s.om.submit(
-        symbol=SYMBOL, side=BUY, order_type=OrderType.LIMIT, quantity=D("1"), price=D("100.0")
-    )
+    o = s.submit(side=BUY, order_type=OrderType.LIMIT, quantity=D("1"), price=D("100.0"))
     assert o.status is OrderStatus.ACCEPTED
     s.at(3_000)
     assert s.om.cancel(o.client_order_id)  # sent at 3_000, arrives at 8_000

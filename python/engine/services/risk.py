@@ -7,7 +7,8 @@ One gate per instrument (the rules and their order live in Rust: see
   price band and the notional with it, so a market order is judged at the mid;
 - position in lots, the mid in ticks (rounded half-even to the grid), balances and
   gross exposure as exact decimals, the trading state, and the caller's clock.
-A missing mid is passed as 0, which the gate refuses with `NO_MID` (no blind orders); a
+Exposure is rounded up and balances down to the gate's 10^-18, so rounding never lets
+an order through. A missing mid is passed as 0, which the gate refuses with `NO_MID` (no blind orders); a
 market order without a mid has no price at all and is refused here with the same code.
 """
 
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final, Literal, Protocol
 
 from engine import _core
@@ -26,6 +27,7 @@ from engine.domain.order import OrderTerms
 
 __all__ = ["AccountView", "MarketView", "RiskLimits", "RiskService"]
 
+_MONEY_UNIT = Decimal("1e-18")
 _STATE: Final[dict[TradingState, Literal["active", "reducing", "halted"]]] = {
     TradingState.ACTIVE: "active",
     TradingState.REDUCING: "reducing",
@@ -120,15 +122,25 @@ class RiskService:
             order_type,
             _plain(price),
             _plain(terms.quantity),
-            inst.qty_to_lots(self._account.position(terms.symbol)),
+            _signed_lots(inst, self._account.position(terms.symbol)),
             mid_ticks,
-            _plain(self._account.gross_exposure()),
-            _plain(self._account.available(inst.quote)),
-            _plain(self._account.available(inst.base)),
+            _money(self._account.gross_exposure(), ROUND_CEILING),
+            _money(self._account.available(inst.quote), ROUND_FLOOR),
+            _money(self._account.available(inst.base), ROUND_FLOOR),
             now_ns,
             terms.reduce_only,
             _STATE[self.state],
         )
+
+
+def _signed_lots(inst: Instrument, quantity: Decimal) -> int:
+    lots = inst.qty_to_lots(abs(quantity))
+    return -lots if quantity < 0 else lots
+
+
+def _money(value: Decimal, rounding: str) -> str:
+    """Money at the gate's 10^-18, rounded the cautious way: exposure up, balances down."""
+    return _plain(value.quantize(_MONEY_UNIT, rounding=rounding))
 
 
 def _plain(value: Decimal) -> str:
