@@ -8,8 +8,9 @@ One gate per instrument (the rules and their order live in Rust: see
 - position in lots, the mid in ticks (rounded half-even to the grid), balances and
   gross exposure as exact decimals, the trading state, and the caller's clock.
 Exposure is rounded up and balances down to the gate's 10^-18, so rounding never lets
-an order through. A missing mid is passed as 0, which the gate refuses with `NO_MID` (no blind orders); a
-market order without a mid has no price at all and is refused here with the same code.
+an order through. A missing mid is passed as 0, which the gate refuses with `NO_MID`
+(no blind orders); a market order without a mid has no price at all and is refused
+here with the same code.
 """
 
 from __future__ import annotations
