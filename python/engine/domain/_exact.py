@@ -10,6 +10,11 @@ exact; one that does not (301 / 3) is rounded half-even at the 40th digit, far b
 tick. The exact numerator and denominator stay available (filled_notional, filled_qty)."""
 
 
+_WIDE = Context(prec=120, traps=[Inexact])
+"""Wide enough for any sum or product of two amounts a venue can print (the fast path);
+wider operands fall back to a context sized for them. Inexact stays trapped either way."""
+
+
 def _digits(value: Decimal) -> int:
     return len(value.as_tuple().digits)
 
@@ -22,12 +27,20 @@ def _exponent(value: Decimal) -> int:
 
 def product(left: Decimal, right: Decimal) -> Decimal:
     """left * right, exactly (raises decimal.Inexact rather than round)."""
+    try:
+        return _WIDE.multiply(left, right)
+    except Inexact:
+        pass
     digits = _digits(left) + _digits(right) + 2
     return Context(prec=max(28, digits), traps=[Inexact]).multiply(left, right)
 
 
 def total(left: Decimal, right: Decimal) -> Decimal:
     """left + right, exactly (raises decimal.Inexact rather than round)."""
+    try:
+        return _WIDE.add(left, right)
+    except Inexact:
+        pass
     span = max(_digits(left) + _exponent(left), _digits(right) + _exponent(right))
     low = min(_exponent(left), _exponent(right))
     return Context(prec=max(28, span - low + 2), traps=[Inexact]).add(left, right)
