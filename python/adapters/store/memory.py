@@ -17,6 +17,9 @@ class MemoryStore:
         self._records.append(record)
         return len(self._records)
 
+    def commit(self) -> None:
+        """Nothing to make durable: memory is all there is."""
+
     def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
         for i in range(max(after, 0), len(self._records)):
             yield i + 1, self._records[i]

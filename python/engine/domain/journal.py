@@ -1,8 +1,10 @@
-"""Journal records: what the order manager writes to the store before anything changes.
+"""Journal records: the append-only audit trail of a run, written before anything changes.
 
-Replaying a journal's records in order rebuilds every order exactly: `OrderInitialized`
+Replaying a run's records in order rebuilds its state exactly: `OrderInitialized`
 creates an order (with how the manager handles it), `BracketCreated` links three orders,
-and every other record is an `OrderEvent` that the named order applies."""
+every `OrderEvent` is applied by the order it names, and the portfolio records
+(`PositionSnapshot`, `BalanceSnapshot`, `EquitySample`) state what the portfolio held
+after the fill or at the time they name. `RunStarted` and `RunEnded` bracket a run."""
 
 from __future__ import annotations
 
@@ -16,7 +18,17 @@ from engine.domain.errors import ValidationError
 from engine.domain.events import OrderEvent
 from engine.domain.order import OrderTerms
 
-__all__ = ["BracketCreated", "Handling", "JournalRecord", "OrderInitialized"]
+__all__ = [
+    "BalanceSnapshot",
+    "BracketCreated",
+    "EquitySample",
+    "Handling",
+    "JournalRecord",
+    "OrderInitialized",
+    "PositionSnapshot",
+    "RunEnded",
+    "RunStarted",
+]
 
 
 class Handling(StrEnum):
@@ -79,5 +91,97 @@ class BracketCreated(OrderEvent):
             raise ValidationError("bracket ids", ids, "repeat (rule: four distinct ids)")
 
 
-JournalRecord = OrderEvent
-"""Every record is an OrderEvent subclass: the two above, or an order's own event."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunStarted:
+    """A run began: its mode (backtest, paper, live), strategy (`module:Class`), the
+    strategy parameters and the whole configuration as JSON text (what reproduces it)."""
+
+    run_id: str
+    ts_event: int
+    mode: str
+    strategy: str
+    params_json: str = "{}"
+    config_json: str = "{}"
+
+    def __post_init__(self) -> None:
+        _checks.client_order_id(self.run_id, "RunStarted")  # same charset and length rule
+        _checks.timestamp_ns("ts_event", self.ts_event, self.run_id)
+        _checks.text("mode", self.mode, self.run_id)
+        _checks.text("strategy", self.strategy, self.run_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEnded:
+    """A run ended: `status` is completed, interrupted or failed (with `reason`)."""
+
+    run_id: str
+    ts_event: int
+    status: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        _checks.client_order_id(self.run_id, "RunEnded")
+        _checks.timestamp_ns("ts_event", self.ts_event, self.run_id)
+        _checks.text("status", self.status, self.run_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PositionSnapshot:
+    """A position as it stood after a fill (quantity signed; P&L and fees in `currency`)."""
+
+    ts_event: int
+    account: str
+    symbol: str
+    currency: str
+    quantity: Decimal
+    avg_entry_price: Decimal
+    realized_pnl: Decimal
+    fees: Decimal
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, self.symbol)
+        _checks.text("account", self.account, self.symbol)
+        _checks.text("symbol", self.symbol)
+        _checks.text("currency", self.currency, self.symbol)
+        for name in ("quantity", "realized_pnl", "fees"):
+            _checks.decimal(name, getattr(self, name), self.symbol)
+        _checks.non_negative("avg_entry_price", self.avg_entry_price, self.symbol)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BalanceSnapshot:
+    """One asset's total in one account after a change."""
+
+    ts_event: int
+    account: str
+    asset: str
+    total: Decimal
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, self.asset)
+        _checks.text("account", self.account, self.asset)
+        _checks.text("asset", self.asset)
+        _checks.decimal("total", self.total, self.asset)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EquitySample:
+    """Account equity in `currency` at a sampling time (marks at that time)."""
+
+    ts_event: int
+    account: str
+    currency: str
+    equity: Decimal
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, self.account)
+        _checks.text("account", self.account)
+        _checks.text("currency", self.currency, self.account)
+        _checks.decimal("equity", self.equity, self.account)
+
+
+JournalRecord = (
+    OrderEvent | RunStarted | RunEnded | PositionSnapshot | BalanceSnapshot | EquitySample
+)
+"""Everything a journal holds: order records (OrderEvent subclasses, including the two
+above) and run and portfolio records."""

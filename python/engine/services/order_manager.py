@@ -407,7 +407,7 @@ class OrderManager:
     def _peek_id(self, offset: int) -> str:
         return f"{self._prefix}-{self._counter + offset + 1}"
 
-    def _journal(self, record: JournalRecord) -> None:
+    def _journal(self, record: OrderEvent) -> None:
         self._store.append(record)
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
@@ -667,6 +667,8 @@ class OrderManager:
         if isinstance(record, BracketCreated):
             self._replay_bracket(record)
             return
+        if not isinstance(record, OrderEvent):
+            return  # run and portfolio records are not the manager's
         order = self._orders[record.client_order_id]
         order.apply(record)
         if isinstance(record, OrderTriggered) and self.is_emulated(order.client_order_id):
