@@ -569,6 +569,7 @@ class Balances:
         receives the realized P&L, and the fee is paid from `fee_asset` as charged (from
         the collateral itself when fee_asset == quote). The position's fee is valued as in
         `apply_spot_fill`. Returns the position's realized P&L change (net of the fee)."""
+
 # --- simulated venue ----------------------------------------------------------------
 _SimOrderType = Literal[
     "market",

@@ -47,11 +47,14 @@ def timestamp_ns(field: str, value: object, subject: str = "") -> int:
     return value
 
 
+_WHITESPACE = re.compile(r"\s")
+
+
 def text(field: str, value: object, subject: str = "", max_length: int = 64) -> str:
     """A non-empty identifier without surrounding or inner whitespace."""
     if not isinstance(value, str):
         raise ValidationError(field, value, f"is a {type(value).__name__} (rule: str)", subject)
-    if not value or len(value) > max_length or any(c.isspace() for c in value):
+    if not value or len(value) > max_length or _WHITESPACE.search(value):
         rule = f"(rule: 1..{max_length} characters, no whitespace)"
         raise ValidationError(field, value, f"is not a valid identifier {rule}", subject)
     return value

@@ -74,6 +74,7 @@ __all__ = [
     "WORKING_STATES",
     "Order",
     "OrderTerms",
+    "PreparedEvent",
     "Resume",
 ]
 
@@ -333,6 +334,22 @@ class OrderTerms:
         return self.order_type in _MARKET_TYPES
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class PreparedEvent:
+    """An event checked against an order, with the state it leads to (see `prepare`)."""
+
+    order: Order
+    event: OrderEvent
+    kind: OrderEventKind
+    terms: OrderTerms
+    working: OrderStatus
+    status: OrderStatus
+    seen: int = -1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seen", len(self.order.events))
+
+
 class Order:
     """One order: its terms, status, fills and history. Change it only with `apply`.
 
@@ -479,6 +496,11 @@ class Order:
 
     def apply(self, event: OrderEvent) -> OrderStatus:
         """Applies one event and returns the new status; refused events change nothing."""
+        return self.commit(self.prepare(event))
+
+    def prepare(self, event: OrderEvent) -> PreparedEvent:
+        """Checks `event` against the order and works out its effect, changing nothing;
+        raises as `apply` would. `commit` then applies it (write-ahead: journal between)."""
         if event.client_order_id != self.client_order_id:
             rule = f"does not match order {self.client_order_id}"
             raise ValidationError("client_order_id", event.client_order_id, rule)
@@ -512,7 +534,15 @@ class Order:
         if status in WORKING_STATES:
             working = status
 
-        # Everything checked: commit.
+        return PreparedEvent(self, event, kind, terms, working, status)
+
+    def commit(self, prepared: PreparedEvent) -> OrderStatus:
+        """Applies a prepared event (it cannot fail). It must be the order's own and the
+        next one: nothing else may have been applied since `prepare`."""
+        if prepared.order is not self or prepared.seen != len(self._events):
+            raise ValidationError("prepared", prepared.event, "is stale or not this order's")
+        event, kind, terms = prepared.event, prepared.kind, prepared.terms
+        working, status = prepared.working, prepared.status
         if isinstance(event, OrderFilled):
             fill = event.fill
             self._filled_qty = _exact.total(self._filled_qty, fill.quantity)

@@ -2,8 +2,15 @@
 
 Adapters in `adapters/` implement them; tests use hand-written fakes."""
 
-from engine.ports.clock import Clock
+from engine.ports.clock import Clock, SettableClock
 from engine.ports.store import Store
-from engine.ports.venue import ExecutionVenue, VenueCapabilities
+from engine.ports.venue import ExecutionVenue, SimulatedMarket, VenueCapabilities
 
-__all__ = ["Clock", "ExecutionVenue", "Store", "VenueCapabilities"]
+__all__ = [
+    "Clock",
+    "ExecutionVenue",
+    "SettableClock",
+    "SimulatedMarket",
+    "Store",
+    "VenueCapabilities",
+]

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from engine.domain.enums import OrderType, TimeInForce, TriggerSource
+from engine.domain.events import OrderEvent
 from engine.domain.order import OrderTerms
 
-__all__ = ["ExecutionVenue", "VenueCapabilities"]
+__all__ = ["ExecutionVenue", "SimulatedMarket", "VenueCapabilities"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,4 +48,19 @@ class ExecutionVenue(Protocol):
         trigger_price: Decimal | None = None,
     ) -> None:
         """Amends in place (only when `capabilities.amend`); `quantity` is the new total."""
+        ...
+
+
+class SimulatedMarket(ExecutionVenue, Protocol):
+    """A venue that matches our orders against market data we feed it (backtest and
+    paper): the kernel hands it the rows, then collects its answers."""
+
+    def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None: ...
+
+    def advance_to(self, ts: int) -> None:
+        """Lets commands in flight arrive and orders expire up to `ts`."""
+        ...
+
+    def drain(self) -> list[OrderEvent]:
+        """Answers produced since the last call, in order."""
         ...

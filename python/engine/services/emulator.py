@@ -108,6 +108,11 @@ class StopEmulator:
         self.disarm(order.client_order_id)
         self.arm(order, user_stop)
 
+    @property
+    def armed(self) -> int:
+        """How many orders are held."""
+        return len(self._ids)
+
     def is_armed(self, client_order_id: str) -> bool:
         return client_order_id in self._ids
 

@@ -30,7 +30,6 @@ orders, and answers the state machine refuses, are not applied; they are kept in
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -169,6 +168,11 @@ class OrderManager:
 
     def is_emulated(self, client_order_id: str) -> bool:
         return self._handling.get(client_order_id) is Handling.EMULATED
+
+    @property
+    def emulating(self) -> bool:
+        """True while some order is held by the local emulator (it needs market data)."""
+        return self._emulator.armed > 0
 
     def effective_stop(self, client_order_id: str) -> Decimal | None:
         """The trigger level an emulated stop works at now (trailing: after ratchets)."""
@@ -411,10 +415,10 @@ class OrderManager:
         self._store.append(record)
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
-        """Write-ahead: check on a copy, journal, then apply (cannot fail after the check)."""
-        copy.copy(order).apply(event)
+        """Write-ahead: check, journal, then apply (cannot fail after the check)."""
+        prepared = order.prepare(event)
         self._journal(event)
-        order.apply(event)
+        order.commit(prepared)
         for listener in self._listeners:
             listener(order, event)
 

@@ -189,6 +189,15 @@ class Portfolio:
             ts_event=book.ts_event,
         )
 
+    def quantity(self, symbol: str) -> Decimal:
+        """The signed position quantity alone (cheap: the risk gate asks on every order)."""
+        book = self._book(symbol)
+        return book.instrument.lot_size * book.position.qty
+
+    def symbols(self) -> list[str]:
+        """Instruments in the portfolio, in the order they were added."""
+        return list(self._books)
+
     def unrealized_pnl(self, symbol: str, mark: Decimal) -> Decimal:
         """(mark - average entry) x quantity, exact; `mark` must be on the tick grid."""
         book = self._book(symbol)

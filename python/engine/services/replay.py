@@ -258,9 +258,7 @@ class BookReplay:
             self._counters[name] += int(getattr(result, name))
         # A state, not a flow: the diffs still held when this batch ended.
         self._diffs_buffered = result.diffs_buffered
-        for row, (first_id, last_id, prev_id) in zip(
-            result.gap_rows, result.gap_ids, strict=True
-        ):
+        for row, (first_id, last_id, prev_id) in zip(result.gap_rows, result.gap_ids, strict=True):
             source, line = self._where(row)
             self._gaps.append(
                 Gap(source=source, line=line, first_id=first_id, last_id=last_id, prev_id=prev_id)

@@ -1,0 +1,202 @@
+"""Backtest assembly: data files -> market streams -> kernel with the simulated venue,
+the order manager, the risk gate and the portfolio. The composition root (and the CLI)
+call `run_backtest`; tests call it with their own store.
+
+Instruments: the bundled Binance instruments with their exchange limits and default fee
+tiers (`INSTRUMENT_DEFAULTS`), built from the capture's tick and lot sizes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from adapters.clocks import SimulatedClock
+from adapters.data.binance_capture import open_captures
+from adapters.store.memory import MemoryStore
+from adapters.venues.simulated import SimSettings, SimulatedVenue
+from engine.domain import InstrumentKind
+from engine.domain.instrument import Instrument
+from engine.kernel import Kernel, KernelStats, MarketStream
+from engine.marketdata.instruments import InstrumentSpec
+from engine.ports import Store
+from engine.services.order_manager import OrderManager
+from engine.services.portfolio import Portfolio
+from engine.services.risk import RiskLimits, RiskService
+from engine.strategy import load_strategy
+
+__all__ = ["INSTRUMENT_DEFAULTS", "BacktestResult", "instrument_for", "run_backtest"]
+
+# Binance exchange filters (minQty, maxQty, MIN_NOTIONAL) and base-tier fees per market.
+INSTRUMENT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "usdm": {
+        "kind": InstrumentKind.LINEAR_PERPETUAL,
+        "min_quantity": Decimal("0.001"),
+        "max_quantity": Decimal("1000"),
+        "min_notional": Decimal("100"),
+        "maker_fee_rate": Decimal("0.0002"),
+        "taker_fee_rate": Decimal("0.0005"),
+    },
+    "spot": {
+        "kind": InstrumentKind.SPOT,
+        "min_quantity": Decimal("0.00001"),
+        "max_quantity": Decimal("9000"),
+        "min_notional": Decimal("5"),
+        "maker_fee_rate": Decimal("0.001"),
+        "taker_fee_rate": Decimal("0.001"),
+    },
+}
+
+
+def instrument_for(spec: InstrumentSpec) -> Instrument:
+    """The tradable instrument behind a market-data spec (base/quote split of XXXUSDT)."""
+    d = INSTRUMENT_DEFAULTS[spec.market]
+    symbol = spec.symbol
+    quote = "USDT" if symbol.endswith("USDT") else symbol[-3:]
+    tick, lot = Decimal(spec.tick_size), Decimal(spec.lot_size)
+    return Instrument(
+        symbol=symbol,
+        base=symbol[: -len(quote)],
+        quote=quote,
+        tick_size=tick,
+        lot_size=lot,
+        price_precision=max(0, -tick.normalize().as_tuple().exponent),  # type: ignore[operator]
+        quantity_precision=max(0, -lot.normalize().as_tuple().exponent),  # type: ignore[operator]
+        **d,
+    )
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    run_id: str
+    stats: KernelStats
+    elapsed_s: float
+    level_updates: int
+    instruments: dict[str, Instrument]
+    portfolio: Portfolio
+    order_manager: OrderManager
+    store: Store
+    equity: list[tuple[int, Decimal]] = field(default_factory=list)
+
+    @property
+    def level_updates_per_s(self) -> float:
+        return self.level_updates / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, Instrument]]:
+    """Capture files -> one stream per instrument (files of one instrument in order)."""
+    by_symbol: dict[str, list[Any]] = {}
+    specs: dict[str, InstrumentSpec] = {}
+    for reader in open_captures(list(paths)):
+        spec = reader.instrument
+        chunks = [c.events for c in reader.chunks()]
+        by_symbol.setdefault(spec.symbol, []).extend(chunks)
+        specs[spec.symbol] = spec
+    streams = []
+    instruments = {}
+    for symbol, chunks in by_symbol.items():
+        spec = specs[symbol]
+        events = np.concatenate(chunks) if chunks else np.zeros(0)
+        streams.append(MarketStream(symbol, spec.sequence_rule, events, spec.book_lot_size))
+        instruments[symbol] = instrument_for(spec)
+    return streams, instruments
+
+
+def run_backtest(
+    paths: Sequence[Path],
+    strategy: str,
+    params: Mapping[str, object] | None = None,
+    *,
+    store: Store | None = None,
+    run_id: str = "backtest",
+    cash: Decimal = Decimal("100000"),
+    settings: SimSettings | None = None,
+    limits: RiskLimits | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> BacktestResult:
+    streams, instruments = load_streams(paths)
+    strat = load_strategy(strategy, params)
+    clock = SimulatedClock()
+    store = store if store is not None else MemoryStore()
+    venue = SimulatedVenue(instruments, clock, settings)
+    portfolio = Portfolio(instruments.values())
+    quotes = sorted({i.quote for i in instruments.values()})
+    for quote in quotes:
+        portfolio.credit(quote, cash)
+    limits = limits or RiskLimits(
+        max_notional=Decimal("1000000"),
+        max_position=Decimal("100"),
+        max_gross_exposure=Decimal("10000000"),
+        rate_capacity=1_000_000,
+        rate_refill_per_s=1_000_000,
+    )
+    risk = RiskService(
+        instruments,
+        dict.fromkeys(instruments, limits),
+        account=_PortfolioAccount(portfolio, list(instruments)),
+        market=_VenueMids(venue),
+    )
+    om = OrderManager(venue=venue, store=store, clock=clock, instruments=instruments, risk=risk)
+    bar_interval = getattr(strat.params, "bar_interval_ns", None)
+    kernel = Kernel(
+        instruments=instruments,
+        strategy=strat,
+        venue=venue,
+        order_manager=om,
+        portfolio=portfolio,
+        store=store,
+        clock=clock,
+        bar_interval_ns=bar_interval,
+    )
+    updates = sum(
+        int(np.count_nonzero((s.events["kind"] <= 2) & ((s.events["flags"] & 4) == 0)))
+        for s in streams
+    )
+    t0 = time.perf_counter()
+    stats = kernel.run_backtest(streams, should_stop=should_stop)
+    elapsed = time.perf_counter() - t0
+    return BacktestResult(
+        run_id=run_id,
+        stats=stats,
+        elapsed_s=elapsed,
+        level_updates=updates,
+        instruments=instruments,
+        portfolio=portfolio,
+        order_manager=om,
+        store=store,
+    )
+
+
+class _PortfolioAccount:
+    def __init__(self, portfolio: Portfolio, symbols: Sequence[str]) -> None:
+        self._p = portfolio
+        self._symbols = list(symbols)
+
+    def position(self, symbol: str) -> Decimal:
+        return self._p.quantity(symbol)
+
+    def available(self, asset: str) -> Decimal:
+        return self._p.balances().get(asset, Decimal(0))
+
+    def gross_exposure(self) -> Decimal:
+        total = Decimal(0)
+        for symbol in self._symbols:
+            pos = self._p.position(symbol)
+            total += abs(pos.quantity) * pos.avg_entry_price
+        return total
+
+
+class _VenueMids:
+    def __init__(self, venue: SimulatedVenue) -> None:
+        self._venue = venue
+
+    def mid(self, symbol: str) -> Decimal | None:
+        bid, ask = self._venue.best_bid_ask(symbol)
+        if bid is None or ask is None:
+            return None
+        return (bid + ask) / 2

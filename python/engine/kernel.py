@@ -1,0 +1,527 @@
+"""The kernel: one loop that owns all state and applies every event in sequence.
+
+Nothing else mutates an order, a position or a balance: market data, venue answers,
+timers and strategy requests all pass through here, one at a time, so order history has
+no races by construction. The same kernel, order manager and risk gate serve backtest,
+paper and live; only the clock, the venue and the feed differ.
+
+Order of work for one batch (one kernel step):
+1. market rows up to the next point a strategy cares about go to the venue and to the
+   kernel's own book (the strategy's view), in one call each;
+2. the venue's answers go to the order manager; fills go to the portfolio, whose new
+   position and balances are journaled; strategy callbacks are queued, never run inside
+   the order manager, and run once it is done (a callback may submit: its answers are
+   handled in the same batch);
+3. then the step's own callback (`on_book`, `on_trade`, `on_bar`, `on_timer`);
+4. the store commits the batch.
+
+Backtest steps are cut where a strategy needs to look: after a book message that
+changed an instrument's best bid or ask, and at each trade print when the strategy
+watches prints or bars. Timers due at or before a step's first row fire before it, in
+time order, ties in the order they were set (so a timer fires at the first market
+event at or after its time, with the clock at the timer's own time). Equity is sampled
+on a kernel timer every `equity_interval_ns` and after the last event.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from engine import _core
+from engine.domain import (
+    Fill,
+    Order,
+    OrderEvent,
+    OrderFilled,
+    OrderSide,
+    Position,
+    Rounding,
+)
+from engine.domain.instrument import Instrument
+from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
+from engine.ports import SettableClock, SimulatedMarket, Store
+from engine.services.order_manager import OrderManager
+from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
+from engine.strategy.base import Bar, BookTop, Strategy, Trade
+
+__all__ = ["Kernel", "KernelStats", "MarketStream"]
+
+_EQUITY_TIMER = "__equity__"
+_KIND_SNAPSHOT = 1
+_KIND_DIFF = 2
+_KIND_TRADE = 3
+_FLAG_END = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStream:
+    """One instrument's market data for a backtest: EVENT_DTYPE rows in time order,
+    under `rule` ("spot" or "futures"), sizes in `data_lot_size` units."""
+
+    symbol: str
+    rule: Literal["spot", "futures"]
+    events: npt.NDArray[np.void]
+    data_lot_size: str
+
+
+@dataclass(slots=True)
+class KernelStats:
+    rows: int = 0
+    level_updates: int = 0
+    steps: int = 0
+    book_callbacks: int = 0
+    trade_callbacks: int = 0
+    bar_callbacks: int = 0
+    timer_callbacks: int = 0
+    fills: int = 0
+    orders: int = 0
+
+
+@dataclass(order=True, slots=True)
+class _Timer:
+    at: int
+    seq: int
+    name: str = field(compare=False)
+    interval: int | None = field(compare=False)
+
+
+class _Market:
+    """The kernel's view of one instrument: its own L2 book and the data grid."""
+
+    def __init__(
+        self, instrument: Instrument, rule: Literal["spot", "futures"], data_lot_size: str
+    ) -> None:
+        self.instrument = instrument
+        self.book = _core.L2Book(rule)
+        self._tick = instrument.tick_size
+        self._lot = Decimal(data_lot_size)
+        self.top: BookTop | None = None
+        self.raw_top: tuple[object, object] | None = None
+        self.bars: Any = None
+
+    def price(self, ticks: int) -> Decimal:
+        return self._tick * ticks  # exact: a few digits times an i64
+
+    def size(self, lots: int) -> Decimal:
+        return self._lot * lots
+
+    def read_top(self, ts: int) -> BookTop:
+        bid, ask = self.book.best_bid(), self.book.best_ask()
+        self.raw_top = (bid, ask)
+        return BookTop(
+            symbol=self.instrument.symbol,
+            ts_event=ts,
+            bid=None if bid is None else self.price(bid[0]),
+            bid_size=None if bid is None else self.size(bid[1]),
+            ask=None if ask is None else self.price(ask[0]),
+            ask_size=None if ask is None else self.size(ask[1]),
+        )
+
+
+class Kernel:
+    def __init__(
+        self,
+        *,
+        instruments: Mapping[str, Instrument],
+        strategy: Strategy[Any],
+        venue: SimulatedMarket,
+        order_manager: OrderManager,
+        portfolio: Portfolio,
+        store: Store,
+        clock: SettableClock,
+        account: str = DEFAULT_ACCOUNT,
+        equity_interval_ns: int = 1_000_000_000,
+        bar_interval_ns: int | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> None:
+        self.instruments = dict(instruments)
+        self.strategy = strategy
+        self.venue = venue
+        self.om = order_manager
+        self.portfolio = portfolio
+        self.store = store
+        self.clock = clock
+        self.account = account
+        self.stats = KernelStats()
+        self._equity_interval = equity_interval_ns
+        self._bar_interval = bar_interval_ns
+        self._log = log or (lambda message: None)
+        self._markets: dict[str, _Market] = {}
+        self._timers: list[_Timer] = []
+        self._timer_seq = itertools.count()
+        self._queue: list[Callable[[], None]] = []
+        self._ctx = _KernelContext(self)
+        cls = type(strategy)
+        self._wants = {
+            name: cls.overrides(name)
+            for name in ("on_book", "on_trade", "on_bar", "on_order", "on_fill", "on_timer")
+        }
+        self.om.subscribe(self._on_order_event)
+        self._stopped = False
+
+    # --- the backtest loop -------------------------------------------------------------
+    def run_backtest(
+        self, streams: Sequence[MarketStream], *, should_stop: Callable[[], bool] = lambda: False
+    ) -> KernelStats:
+        """Replays `streams` (merged by time) through the venue and the strategy."""
+        steps = self._plan(streams)
+        self._start(steps[0][0] if steps else 0)
+        for ts_first, idx, a, b, kind, ts_last in steps:
+            if should_stop():
+                break
+            self._step(streams[idx], a, b, kind, ts_first, ts_last)
+        self._stop()
+        return self.stats
+
+    def _plan(self, streams: Sequence[MarketStream]) -> list[tuple[int, int, int, int, int, int]]:
+        """Steps (first time, stream, first row, end row, kind, last time) for every
+        stream, merged by time then stream index (streams interleave step by step).
+        kind 0: a run of rows; 1: one trade print (cut only when the strategy watches
+        prints or bars); 2: a run of rows ending with a book message that changed the
+        top (or a snapshot)."""
+        watch_trades = self._wants["on_trade"] or bool(self._bar_interval)
+        out: list[tuple[int, int, int, int, int, int]] = []
+        for idx, s in enumerate(streams):
+            inst = self.instruments[s.symbol]
+            market = _Market(inst, s.rule, s.data_lot_size)
+            if self._bar_interval:
+                market.bars = (
+                    _core.BarBuilder(self._bar_interval) if hasattr(_core, "BarBuilder") else None
+                )
+            self._markets[s.symbol] = market
+            ev = s.events
+            n = len(ev)
+            if n == 0:
+                continue
+            kinds = ev["kind"]
+            ends = np.flatnonzero(
+                ((kinds == _KIND_SNAPSHOT) | (kinds == _KIND_DIFF))
+                & ((ev["flags"] & _FLAG_END) != 0)
+            )
+            # Where the top changed: tops recorded after each applied diff, on a scratch book.
+            scratch = _core.L2Book(s.rule)
+            result = scratch.apply_events(ev, record_tops=True)
+            tops = result.tops
+            change_rows: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+            diff_ends = ends[kinds[ends] == _KIND_DIFF]
+            if tops is not None and len(tops) and len(diff_ends):
+                last_ids = ev["seq_last"][diff_ends]
+                pos = np.searchsorted(last_ids, tops["seq"])
+                pos = np.clip(pos, 0, len(diff_ends) - 1)
+                rows = diff_ends[pos]
+                t = np.stack(
+                    [tops["bid_price"], tops["bid_qty"], tops["ask_price"], tops["ask_qty"]], axis=1
+                )
+                changed = np.ones(len(t), dtype=bool)
+                changed[1:] = np.any(t[1:] != t[:-1], axis=1)
+                change_rows = rows[changed]
+            snap_ends = ends[kinds[ends] == _KIND_SNAPSHOT]
+            trade_rows = (
+                np.flatnonzero(kinds == _KIND_TRADE)
+                if watch_trades
+                else np.zeros(0, dtype=np.int64)
+            )
+            book_cuts = np.union1d(change_rows, snap_ends)
+            ts = np.where(ev["ts_event"] != 0, ev["ts_event"], ev["ts_recv"])
+            ts = np.maximum.accumulate(ts)
+            # A trade row is its own step; book cuts end a run of rows at the message end.
+            marks = np.zeros(n, dtype=np.int8)
+            marks[book_cuts] = 1
+            marks[trade_rows] = 2
+            cuts = np.flatnonzero(marks)
+            bounds = np.union1d(np.concatenate([cuts + 1, trade_rows, [0, n]]), [])
+            starts, ends_ = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
+            last_marks = marks[ends_ - 1]
+            kind = np.where(
+                (last_marks == 2) & (ends_ - starts == 1), 1, np.where(last_marks == 1, 2, 0)
+            )
+            out.extend(
+                zip(
+                    ts[starts].tolist(),
+                    itertools.repeat(idx),
+                    starts.tolist(),
+                    ends_.tolist(),
+                    kind.tolist(),
+                    ts[ends_ - 1].tolist(),
+                    strict=False,
+                )
+            )
+        if len(streams) > 1:
+            out.sort(key=lambda step: (step[0], step[1], step[2]))
+        return out
+
+    def _step(
+        self, stream: MarketStream, a: int, b: int, kind: int, ts_first: int, ts_last: int
+    ) -> None:
+        market = self._markets[stream.symbol]
+        rows = stream.events[a:b]
+        if self._timers and self._timers[0].at <= ts_first:
+            self._fire_timers(ts_first)
+        self.clock.advance_to(ts_last)
+        self.venue.apply_events(stream.symbol, rows)
+        market.book.apply_events(rows)
+        self.stats.rows += b - a
+        self.stats.steps += 1
+        self._pump()
+        now = self.clock.now_ns()
+        if kind == 2:
+            if (market.book.best_bid(), market.book.best_ask()) != market.raw_top:
+                top = market.top = market.read_top(now)
+                if self.om.emulating:
+                    self.om.on_quote(stream.symbol, top.bid, top.ask)
+                    self._pump()
+                if self._wants["on_book"]:
+                    self.stats.book_callbacks += 1
+                    self.strategy.on_book(self._ctx, top)
+                    self._pump()
+        elif kind == 1:
+            row = rows[0]
+            trade = Trade(
+                symbol=stream.symbol,
+                ts_event=now,
+                price=market.price(int(row["price"])),
+                quantity=market.size(int(row["qty"])),
+                side=OrderSide.BUY if int(row["side"]) == 0 else OrderSide.SELL,
+            )
+            if self.om.emulating:
+                self.om.on_trade(stream.symbol, trade.price)
+                self._pump()
+            if self._wants["on_trade"]:
+                self.stats.trade_callbacks += 1
+                self.strategy.on_trade(self._ctx, trade)
+                self._pump()
+            if market.bars is not None:
+                closed = market.bars.on_trade(now, int(row["price"]), int(row["qty"]))
+                if closed is not None:
+                    self._on_bar(market, closed)
+        self.store.commit()
+
+    # --- start, stop, timers ------------------------------------------------------------
+    def _start(self, ts: int) -> None:
+        self.clock.advance_to(ts)
+        if self._equity_interval > 0:
+            self._set_timer(_EQUITY_TIMER, ts + self._equity_interval, self._equity_interval)
+        self.strategy.on_start(self._ctx)
+        self._pump()
+        self.store.commit()
+
+    def _stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.venue.advance_to(self.clock.now_ns())
+        self._pump()
+        for market in self._markets.values():
+            if market.bars is not None:
+                closed = market.bars.flush()
+                if closed is not None:
+                    self._on_bar(market, closed)
+        self.strategy.on_stop(self._ctx)
+        self._pump()
+        self._sample_equity()
+        self.store.commit()
+
+    def _set_timer(self, name: str, at: int, interval: int | None) -> None:
+        self._cancel_timer(name)
+        heapq.heappush(self._timers, _Timer(at, next(self._timer_seq), name, interval))
+
+    def _cancel_timer(self, name: str) -> None:
+        kept = [t for t in self._timers if t.name != name]
+        if len(kept) != len(self._timers):
+            self._timers = kept
+            heapq.heapify(self._timers)
+
+    def _fire_timers(self, until: int) -> None:
+        while self._timers and self._timers[0].at <= until:
+            timer = heapq.heappop(self._timers)
+            self.clock.advance_to(timer.at)
+            self.venue.advance_to(timer.at)
+            self.om.on_time(timer.at)
+            self._pump()
+            if timer.interval:
+                heapq.heappush(
+                    self._timers,
+                    _Timer(
+                        timer.at + timer.interval, next(self._timer_seq), timer.name, timer.interval
+                    ),
+                )
+            if timer.name == _EQUITY_TIMER:
+                self._sample_equity()
+            elif self._wants["on_timer"]:
+                self.stats.timer_callbacks += 1
+                self.strategy.on_timer(self._ctx, timer.name)
+                self._pump()
+
+    def _on_bar(self, market: _Market, row: tuple[int, ...]) -> None:
+        ts_open, ts_close, o, h, low, c, volume, trades = row
+        bar = Bar(
+            symbol=market.instrument.symbol,
+            ts_open=ts_open,
+            ts_close=ts_close,
+            open=market.price(o),
+            high=market.price(h),
+            low=market.price(low),
+            close=market.price(c),
+            volume=market.size(volume),
+            trades=trades,
+        )
+        if self._wants["on_bar"]:
+            self.stats.bar_callbacks += 1
+            self.strategy.on_bar(self._ctx, bar)
+            self._pump()
+
+    # --- venue answers, fills, strategy notifications -------------------------------------
+    def _pump(self) -> None:
+        """Venue answers to the order manager, then queued strategy callbacks, until
+        neither produces anything more."""
+        while True:
+            events = self.venue.drain()
+            for event in events:
+                self.om.on_venue_event(event)
+            if not self._queue and not events:
+                return
+            queue, self._queue = self._queue, []
+            for callback in queue:
+                callback()
+
+    def _on_order_event(self, order: Order, event: OrderEvent) -> None:
+        if isinstance(event, OrderFilled):
+            self.stats.fills += 1
+            self._book_fill(event.fill)
+            if self._wants["on_fill"]:
+                fill = event.fill
+                self._queue.append(lambda: self.strategy.on_fill(self._ctx, fill))
+        if self._wants["on_order"]:
+            self._queue.append(lambda: self.strategy.on_order(self._ctx, order, event))
+
+    def _book_fill(self, fill: Fill) -> None:
+        self.portfolio.apply_fill(fill)
+        self._ctx.positions.pop(fill.symbol, None)
+        pos = self.portfolio.position(fill.symbol)
+        inst = self.instruments[fill.symbol]
+        self.store.append(
+            PositionSnapshot(
+                ts_event=fill.ts_event,
+                account=self.account,
+                symbol=fill.symbol,
+                currency=pos.currency,
+                quantity=pos.quantity,
+                avg_entry_price=pos.avg_entry_price,
+                realized_pnl=pos.realized_pnl,
+                fees=pos.fees,
+            )
+        )
+        balances = self.portfolio.balances(self.account)
+        for asset in sorted({inst.base, inst.quote, fill.fee_currency}):
+            if asset in balances:
+                self.store.append(
+                    BalanceSnapshot(
+                        ts_event=fill.ts_event,
+                        account=self.account,
+                        asset=asset,
+                        total=balances[asset],
+                    )
+                )
+
+    def marks(self) -> dict[str, Decimal]:
+        """Mid of each instrument's book rounded half-even to its tick (equity marks)."""
+        out: dict[str, Decimal] = {}
+        for symbol, market in self._markets.items():
+            top = market.top or market.read_top(self.clock.now_ns())
+            if top.mid is not None:
+                out[symbol] = market.instrument.round_price(top.mid, Rounding.HALF_EVEN)
+        return out
+
+    def equity(self) -> Decimal | None:
+        marks = self.marks()
+        try:
+            return self.portfolio.equity(marks, self.account)
+        except ValueError:
+            return None  # a position without a mark yet: no sample
+
+    def _sample_equity(self) -> None:
+        value = self.equity()
+        if value is None:
+            return
+        inst = next(iter(self.instruments.values()))
+        self.store.append(
+            EquitySample(
+                ts_event=self.clock.now_ns(),
+                account=self.account,
+                currency=inst.quote,
+                equity=value,
+            )
+        )
+
+
+class _KernelContext:
+    """The strategy's `Context`, backed by the kernel (see `engine.strategy.base`)."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self._k = kernel
+        self.positions: dict[str, Position] = {}  # cleared on each fill of the symbol
+
+    def now_ns(self) -> int:
+        return self._k.clock.now_ns()
+
+    def instrument(self, symbol: str) -> Instrument:
+        return self._k.instruments[symbol]
+
+    def top(self, symbol: str) -> BookTop | None:
+        market = self._k._markets.get(symbol)
+        return None if market is None else market.top
+
+    def depth(self, symbol: str, side: OrderSide, levels: int) -> list[tuple[Decimal, Decimal]]:
+        market = self._k._markets[symbol]
+        raw = market.book.depth(0 if side is OrderSide.BUY else 1, levels)
+        return [(market.price(p), market.size(q)) for p, q in raw]
+
+    def position(self, symbol: str) -> Position:
+        pos = self.positions.get(symbol)
+        if pos is None:
+            pos = self.positions[symbol] = self._k.portfolio.position(symbol)
+        return pos
+
+    def balances(self) -> dict[str, Decimal]:
+        return self._k.portfolio.balances(self._k.account)
+
+    def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
+        return self._k.om.open_orders(symbol)
+
+    def submit(self, **fields: object) -> Order:
+        self._k.stats.orders += 1
+        return self._k.om.submit(**fields)
+
+    def cancel(self, client_order_id: str) -> bool:
+        return self._k.om.cancel(client_order_id)
+
+    def modify(
+        self,
+        client_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> None:
+        self._k.om.modify(
+            client_order_id, quantity=quantity, price=price, trigger_price=trigger_price
+        )
+
+    def set_timer(self, name: str, at_ns: int, interval_ns: int | None = None) -> None:
+        if name == _EQUITY_TIMER:
+            raise ValueError(f"timer name {name!r} is reserved by the kernel")
+        self._k._set_timer(name, at_ns, interval_ns)
+
+    def cancel_timer(self, name: str) -> None:
+        self._k._cancel_timer(name)
+
+    def log(self, message: str) -> None:
+        self._k._log(message)

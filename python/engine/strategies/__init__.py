@@ -1,0 +1,1 @@
+"""Sample strategies shipped with quantx (load them as `engine.strategies.<module>:<Class>`)."""
