@@ -28,7 +28,7 @@ from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits, RiskService
-from engine.strategy import load_strategy
+from engine.strategy import Strategy, load_strategy
 
 __all__ = ["INSTRUMENT_DEFAULTS", "BacktestResult", "instrument_for", "run_backtest"]
 
@@ -81,6 +81,7 @@ class BacktestResult:
     portfolio: Portfolio
     order_manager: OrderManager
     store: Store
+    strategy: Strategy[Any]
     equity: list[tuple[int, Decimal]] = field(default_factory=list)
 
     @property
@@ -169,6 +170,7 @@ def run_backtest(
         portfolio=portfolio,
         order_manager=om,
         store=store,
+        strategy=strat,
     )
 
 

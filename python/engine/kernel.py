@@ -17,7 +17,8 @@ Order of work for one batch (one kernel step):
 
 Backtest steps are cut where a strategy needs to look: after a book message that
 changed an instrument's best bid or ask, and at each trade print when the strategy
-watches prints or bars. Timers due at or before a step's first row fire before it, in
+watches prints or bars; a stale book (before its snapshot, after a gap) calls nothing.
+Timers due at or before a step's first row fire before it, in
 time order, ties in the order they were set (so a timer fires at the first market
 event at or after its time, with the clock at the timer's own time). Equity is sampled
 on a kernel timer every `equity_interval_ns` and after the last event.
@@ -272,7 +273,7 @@ class Kernel:
         self.stats.steps += 1
         self._pump()
         now = self.clock.now_ns()
-        if kind == 2:
+        if kind == 2 and not market.book.stale:
             if (market.book.best_bid(), market.book.best_ask()) != market.raw_top:
                 top = market.top = market.read_top(now)
                 if self.om.emulating:
