@@ -9,25 +9,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from adapters.clocks import SimulatedClock
 from adapters.data.binance_capture import open_captures
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine.domain import InstrumentKind
 from engine.domain.instrument import Instrument
-from engine.kernel import Kernel, KernelStats, MarketStream
+from engine.kernel import KernelStats, MarketStream
 from engine.marketdata.instruments import InstrumentSpec
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
-from engine.services.risk import RiskLimits, RiskService
+from engine.services.risk import RiskLimits
 from engine.strategy import Strategy, load_strategy
 
 __all__ = ["INSTRUMENT_DEFAULTS", "BacktestResult", "instrument_for", "run_backtest"]
@@ -82,7 +81,7 @@ class BacktestResult:
     order_manager: OrderManager
     store: Store
     strategy: Strategy[Any]
-    equity: list[tuple[int, Decimal]] = field(default_factory=list)
+    equity_end: Decimal | None = None
 
     @property
     def level_updates_per_s(self) -> float:
@@ -118,48 +117,30 @@ def run_backtest(
     cash: Decimal = Decimal("100000"),
     settings: SimSettings | None = None,
     limits: RiskLimits | None = None,
+    equity_interval_ns: int = 1_000_000_000,
     should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
+    """Builds the whole stack through the composition root and runs it."""
+    from adapters.container import BacktestContainer
+
     streams, instruments = load_streams(paths)
-    strat = load_strategy(strategy, params)
-    clock = SimulatedClock()
-    store = store if store is not None else MemoryStore()
-    venue = SimulatedVenue(instruments, clock, settings)
-    portfolio = Portfolio(instruments.values())
-    quotes = sorted({i.quote for i in instruments.values()})
-    for quote in quotes:
-        portfolio.credit(quote, cash)
-    limits = limits or RiskLimits(
-        max_notional=Decimal("1000000"),
-        max_position=Decimal("100"),
-        max_gross_exposure=Decimal("10000000"),
-        rate_capacity=1_000_000,
-        rate_refill_per_s=1_000_000,
-    )
-    risk = RiskService(
-        instruments,
-        dict.fromkeys(instruments, limits),
-        account=_PortfolioAccount(portfolio, list(instruments)),
-        market=_VenueMids(venue),
-    )
-    om = OrderManager(venue=venue, store=store, clock=clock, instruments=instruments, risk=risk)
-    bar_interval = getattr(strat.params, "bar_interval_ns", None)
-    kernel = Kernel(
+    c = BacktestContainer(
         instruments=instruments,
-        strategy=strat,
-        venue=venue,
-        order_manager=om,
-        portfolio=portfolio,
-        store=store,
-        clock=clock,
-        bar_interval_ns=bar_interval,
+        strategy=load_strategy(strategy, params),
+        store=store if store is not None else MemoryStore(),
+        settings=settings or SimSettings(),
+        limits=limits or DEFAULT_LIMITS,
+        cash=cash,
+        equity_interval_ns=equity_interval_ns,
     )
+    kernel = c.kernel()
     updates = sum(
         int(np.count_nonzero((s.events["kind"] <= 2) & ((s.events["flags"] & 4) == 0)))
         for s in streams
     )
     t0 = time.perf_counter()
-    stats = kernel.run_backtest(streams, should_stop=should_stop)
+    stats = kernel.run_backtest(streams, should_stop=should_stop, progress=progress)
     elapsed = time.perf_counter() - t0
     return BacktestResult(
         run_id=run_id,
@@ -167,14 +148,24 @@ def run_backtest(
         elapsed_s=elapsed,
         level_updates=updates,
         instruments=instruments,
-        portfolio=portfolio,
-        order_manager=om,
-        store=store,
-        strategy=strat,
+        portfolio=c.portfolio(),
+        order_manager=c.order_manager(),
+        store=c.store(),
+        strategy=kernel.strategy,
+        equity_end=kernel.equity(),
     )
 
 
-class _PortfolioAccount:
+DEFAULT_LIMITS = RiskLimits(
+    max_notional=Decimal("1000000"),
+    max_position=Decimal("100"),
+    max_gross_exposure=Decimal("10000000"),
+    rate_capacity=1_000_000,
+    rate_refill_per_s=1_000_000,
+)
+
+
+class PortfolioAccount:
     def __init__(self, portfolio: Portfolio, symbols: Sequence[str]) -> None:
         self._p = portfolio
         self._symbols = list(symbols)
@@ -193,7 +184,7 @@ class _PortfolioAccount:
         return total
 
 
-class _VenueMids:
+class VenueMids:
     def __init__(self, venue: SimulatedVenue) -> None:
         self._venue = venue
 

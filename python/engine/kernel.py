@@ -170,15 +170,24 @@ class Kernel:
 
     # --- the backtest loop -------------------------------------------------------------
     def run_backtest(
-        self, streams: Sequence[MarketStream], *, should_stop: Callable[[], bool] = lambda: False
+        self,
+        streams: Sequence[MarketStream],
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> KernelStats:
         """Replays `streams` (merged by time) through the venue and the strategy."""
         steps = self._plan(streams)
         self._start(steps[0][0] if steps else 0)
-        for ts_first, idx, a, b, kind, ts_last in steps:
+        total = sum(len(s.events) for s in streams)
+        for n, (ts_first, idx, a, b, kind, ts_last) in enumerate(steps):
             if should_stop():
                 break
             self._step(streams[idx], a, b, kind, ts_first, ts_last)
+            if progress is not None and n % 1024 == 0:
+                progress(self.stats.rows, total)
+        if progress is not None:
+            progress(self.stats.rows, total)
         self._stop()
         return self.stats
 

@@ -63,6 +63,12 @@ def main() -> None:
     """quantx: a trading engine with a Rust hot path."""
 
 
+def _register() -> None:
+    from adapters.cli.backtest_cmd import backtest
+
+    main.add_command(backtest)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
@@ -217,3 +223,6 @@ def _quote(quote: Quote | None) -> str:
 
 if __name__ == "__main__":
     main()
+
+
+_register()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -77,6 +77,8 @@ class SimSettings:
     cancel_latency_ns: int = 0
     modify_latency_ns: int = 0
     fee_decimals: int = 8
+    queue_model: Literal["conservative", "probabilistic"] = "conservative"
+    queue_power: int = 2
 
 
 class SimulatedVenue:
@@ -109,6 +111,8 @@ class SimulatedVenue:
                 submit_latency_ns=s.submit_latency_ns,
                 cancel_latency_ns=s.cancel_latency_ns,
                 modify_latency_ns=s.modify_latency_ns,
+                queue_model=s.queue_model,
+                queue_power=s.queue_power,
             )
         self._ids: dict[str, tuple[str, int]] = {}
         self._cids: dict[tuple[str, int], str] = {}

@@ -1,0 +1,209 @@
+"""`quantx backtest`: run a strategy over recorded data and print what it did.
+
+With no arguments: the demo (the bundled Binance USD-M futures capture, the sample
+market maker). Ctrl-C stops at the next step; the run still ends cleanly (the
+strategy's on_stop runs, the journal is committed) and the summary says "interrupted".
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from adapters.config import ConfigError, RunConfig, load_config
+
+__all__ = ["backtest"]
+
+
+def _params(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not key=value", param_hint="--param")
+        out[key.strip()] = value.strip()
+    return out
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Capture file (repeatable); default: the bundled futures capture.",
+)
+@click.option(
+    "--strategy", help="module:Class or path/to/file.py:Class; default: the sample market maker."
+)
+@click.option("--param", "params", multiple=True, help="Strategy parameter key=value (repeatable).")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="TOML file ([backtest] table)."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Output directory; default ./quantx-data."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def backtest(
+    data: tuple[Path, ...],
+    strategy: str | None,
+    params: tuple[str, ...],
+    config_path: Path | None,
+    out: Path | None,
+    as_json: bool,
+) -> int:
+    """Backtest a strategy on recorded market data through the simulated venue."""
+    from adapters.cli.main import UserError
+
+    try:
+        overrides: dict[str, Any] = {"strategy": strategy, "out": out}
+        if data:
+            overrides["data"] = list(data)
+        cfg = load_config(config_path, **overrides)
+        if params:
+            cfg = cfg.model_copy(update={"params": {**cfg.params, **_params(params)}})
+    except ConfigError as err:
+        raise UserError(str(err)) from None
+    for path in cfg.data:
+        if not path.is_file():
+            raise UserError(f"{path}: no such data file")
+    summary = _run(cfg, quiet=as_json)
+    if as_json:
+        click.echo(
+            orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+        )
+    else:
+        _print(summary)
+    return 0
+
+
+def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
+    from adapters.backtest import run_backtest
+    from adapters.cli.main import UserError
+    from adapters.data.binance_capture import CaptureError
+    from adapters.venues.simulated import SimSettings
+    from engine.services.risk import RiskLimits
+    from engine.strategy import StrategyLoadError
+
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        stop["requested"] = True
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    bar = _Progress(enabled=not quiet)
+    try:
+        result = run_backtest(
+            cfg.data,
+            cfg.strategy,
+            cfg.params,
+            cash=cfg.cash,
+            settings=SimSettings(**cfg.venue.model_dump()),
+            limits=RiskLimits(**cfg.risk.model_dump()),
+            equity_interval_ns=int(cfg.equity_interval_s * 1e9),
+            should_stop=lambda: stop["requested"],
+            progress=bar.update,
+        )
+    except (StrategyLoadError, CaptureError) as err:
+        raise UserError(str(err)) from None
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+    symbols = list(result.instruments)
+    positions = {s: result.portfolio.position(s) for s in symbols}
+    balances = result.portfolio.balances()
+    orders = result.order_manager.orders()
+    return {
+        "status": "interrupted" if stop["requested"] else "completed",
+        "strategy": cfg.strategy,
+        "data": [str(p) for p in cfg.data],
+        "events": result.stats.rows,
+        "level_updates": result.level_updates,
+        "elapsed_s": round(result.elapsed_s, 3),
+        "level_updates_per_s": round(result.level_updates_per_s),
+        "orders": len(orders),
+        "fills": result.stats.fills,
+        "book_callbacks": result.stats.book_callbacks,
+        "positions": {
+            s: {
+                "quantity": str(p.quantity),
+                "avg_entry_price": str(p.avg_entry_price),
+                "realized_pnl": str(p.realized_pnl),
+                "fees": str(p.fees),
+            }
+            for s, p in positions.items()
+        },
+        "balances": {a: str(v) for a, v in balances.items()},
+        "start_cash": str(cfg.cash),
+        "equity": str(result.equity_end) if result.equity_end is not None else None,
+    }
+
+
+class _Progress:
+    """A rich progress bar, shown only once a run has taken more than a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._t0 = time.perf_counter()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def update(self, done: int, total: int) -> None:
+        if not self._enabled:
+            return
+        elapsed = time.perf_counter() - self._t0
+        if self._bar is None:
+            if elapsed < 1.0:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("backtest"),
+                BarColumn(),
+                TextColumn("{task.completed:,}/{task.total:,} events"),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("run", total=total, rate="")
+        rate = f"{done / elapsed:,.0f} events/s" if elapsed > 0 else ""
+        self._bar.update(self._task, completed=done, rate=rate)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"quantx backtest: {summary['strategy']} ({summary['status']})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    rows = [
+        ("events", f"{summary['events']:,}"),
+        ("level updates/s", f"{summary['level_updates_per_s']:,}"),
+        ("elapsed", f"{summary['elapsed_s']} s"),
+        ("orders / fills", f"{summary['orders']:,} / {summary['fills']:,}"),
+    ]
+    for symbol, p in summary["positions"].items():
+        rows += [
+            (f"{symbol} position", p["quantity"]),
+            (f"{symbol} realized P&L (net of fees)", p["realized_pnl"]),
+            (f"{symbol} fees", p["fees"]),
+        ]
+    if summary["equity"] is not None:
+        change = Decimal(summary["equity"]) - Decimal(summary["start_cash"])
+        rows.append(("equity (change)", f"{summary['equity']} ({change:+})"))
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)

@@ -1,0 +1,111 @@
+"""Run configuration: defaults < TOML file < environment (`QUANTX_...`, nested with `__`)
+< command-line options. Every value is validated; an invalid one is a one-line error
+naming its path, the value and the rule (`ConfigError`)."""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from adapters.data import BUNDLED_BINANCE_DIR
+
+__all__ = [
+    "DEMO_CAPTURE",
+    "DEMO_STRATEGY",
+    "ConfigError",
+    "RiskSettings",
+    "RunConfig",
+    "VenueSettings",
+    "load_config",
+]
+
+DEMO_CAPTURE = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808.gz"
+DEMO_STRATEGY = "engine.strategies.market_maker:MarketMaker"
+
+
+class ConfigError(ValueError):
+    """An invalid configuration value or file, said on one line."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class VenueSettings(_Strict):
+    """The simulated venue: slippage cap default and command latencies."""
+
+    default_slippage_bps: int = Field(default=50, ge=1, le=10_000)
+    submit_latency_ns: int = Field(default=0, ge=0)
+    cancel_latency_ns: int = Field(default=0, ge=0)
+    modify_latency_ns: int = Field(default=0, ge=0)
+    queue_model: Literal["conservative", "probabilistic"] = "conservative"
+
+
+class RiskSettings(_Strict):
+    """Limits of the pre-trade gate, the same for every instrument of a run."""
+
+    max_notional: Decimal = Field(default=Decimal("1000000"), gt=0)
+    max_position: Decimal = Field(default=Decimal("100"), gt=0)
+    max_gross_exposure: Decimal = Field(default=Decimal("10000000"), gt=0)
+    price_band_bps: int = Field(default=500, ge=1)
+    rate_capacity: int = Field(default=1_000_000, ge=1)
+    rate_refill_per_s: int = Field(default=1_000_000, ge=1)
+    leverage: int = Field(default=1, ge=1, le=125)
+
+
+class RunConfig(BaseSettings):
+    """Everything a backtest needs; the defaults are the demo."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUANTX_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data: list[Path] = Field(default_factory=lambda: [DEMO_CAPTURE])
+    strategy: str = DEMO_STRATEGY
+    params: dict[str, Any] = Field(default_factory=dict)
+    cash: Decimal = Field(default=Decimal("100000"), gt=0)
+    out: Path = Path("quantx-data")
+    equity_interval_s: float = Field(default=1.0, gt=0)
+    venue: VenueSettings = VenueSettings()
+    risk: RiskSettings = RiskSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values (the TOML file merged with the command line) beat the environment.
+        return (init_settings, env_settings)
+
+
+def load_config(path: Path | None = None, **overrides: Any) -> RunConfig:
+    """The configuration from `path` (TOML; a `[backtest]` table or top-level keys),
+    the environment and `overrides` (None values are ignored)."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise ConfigError(f"{path}: not valid TOML: {err}") from None
+        values = dict(doc.get("backtest", doc))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return RunConfig(**values)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "config"
+        source = f"{path}: " if path is not None else ""
+        raise ConfigError(
+            f"{source}config value {where} = {first.get('input')!r}: {first['msg']}"
+        ) from None
