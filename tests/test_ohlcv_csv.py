@@ -227,6 +227,11 @@ def test_interval_errors(tmp_path: Path) -> None:
     binary.write_bytes(b"timestamp,open\xff\xfe\n")
     with pytest.raises(OhlcvCsvError, match="unreadable as a CSV text file"):
         read_ohlcv_csv(binary, USDM)
+    whole = gzip.compress((HEADER + GOOD * 3).encode())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(OhlcvCsvError, match=r"cut\.csv\.gz: unreadable as a CSV text file"):
+        read_ohlcv_csv(cut, USDM)
 
 
 # --- writing and round trips ----------------------------------------------------------
@@ -380,6 +385,11 @@ def test_the_book_and_the_sim_accept_the_synthetic_market() -> None:
             bars_of([(0, 10, 1, 1, 1, 1, 1, 0), (5, 15, 1, 1, 1, 1, 1, 0)]),
             {"half_spread_ticks": 1, "depth_lots": 1},
             r"bars\[1\]\.ts_open 5 is before bars\[0\]\.ts_close 10",
+        ),
+        (
+            bars_of([(-(2**62), 2**62, 1, 1, 1, 1, 1, 0)]),
+            {"half_spread_ticks": 1, "depth_lots": 1},
+            r"ts_close - ts_open <= 2\^61 ns",
         ),
         (
             np.zeros(1, dtype=_core.EVENT_DTYPE),

@@ -59,6 +59,7 @@ import datetime as dt
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
@@ -115,6 +116,7 @@ _ISO = re.compile(
 )
 _INT64_MAX = 2**63 - 1
 _PRICE_LIMIT = 2**62
+_MAX_BAR_NS = 2**61  # so that 3 * length, the last point's offset numerator, fits in int64
 
 
 class OhlcvCsvError(ValueError):
@@ -348,7 +350,7 @@ def read_ohlcv_csv(
             for line, record in _rows(reader):
                 out.append(parser.parse(line, record))
                 lines.append(line)
-    except (UnicodeDecodeError, csv.Error, OSError, EOFError) as exc:
+    except (UnicodeDecodeError, csv.Error, OSError, EOFError, zlib.error) as exc:
         raise OhlcvCsvError(f"{src}: unreadable as a CSV text file ({exc})") from None
     bars = np.array(out, dtype=_core.BAR_DTYPE)
     if len(bars) == 0:
@@ -427,6 +429,15 @@ def _check_bars(bars: npt.NDArray[np.void], half_spread_ticks: int, depth_lots: 
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"bars[{i}] = {bars[i]}: breaks the rule {rule}")
+    # ts_close > ts_open now, so the unsigned difference is the exact length.
+    length = bars["ts_close"].astype(np.int64).view(np.uint64) - bars["ts_open"].astype(
+        np.int64
+    ).view(np.uint64)
+    if (length > _MAX_BAR_NS).any():
+        i = int(np.flatnonzero(length > _MAX_BAR_NS)[0])
+        raise ValueError(
+            f"bars[{i}] = {bars[i]}: breaks the rule ts_close - ts_open <= 2^61 ns (73 years)"
+        )
     if len(bars) > 1:
         overlap = np.flatnonzero(bars["ts_open"][1:] < bars["ts_close"][:-1])
         if len(overlap):
