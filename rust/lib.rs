@@ -4,6 +4,7 @@
 //! `cargo test` and the criterion benches need no Python.
 
 pub mod accounting;
+pub mod bars;
 pub mod batch;
 pub mod builder;
 pub mod event;

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BAR_DTYPE",
     "EVENT_DTYPE",
     "FLAG_BEGIN",
     "FLAG_EMPTY",
@@ -27,6 +28,7 @@ __all__ = [
     "SIDE_BID",
     "TOP_DTYPE",
     "Balances",
+    "BarBuilder",
     "BatchResult",
     "BookError",
     "EventBuilder",
@@ -39,6 +41,7 @@ __all__ = [
     "SequenceGapError",
     "SimVenue",
     "TriggerBook",
+    "bars_from_events",
     "from_units",
     "to_units",
 ]
@@ -799,3 +802,38 @@ class TriggerBook:
 
     def __len__(self) -> int: ...
     def __contains__(self, key: int, /) -> bool: ...
+
+# --- bars ---------------------------------------------------------------------------
+BAR_DTYPE: Final[np.dtype[np.void]]
+"""ts_open, ts_close (ns, the bar is [ts_open, ts_close)), open, high, low, close (ticks),
+volume (lots): int64; trades (prints counted): uint64. 64 bytes per row."""
+
+_BarTuple = tuple[int, int, int, int, int, int, int, int]  # BAR_DTYPE's fields; stub-only
+
+def bars_from_events(events: npt.NDArray[np.void], interval_ns: int) -> npt.NDArray[np.void]:
+    """BAR_DTYPE bars of the KIND_TRADE rows (time: ts_event, or ts_recv when it is 0),
+    the last partial bar included; GIL released. Intervals are aligned to multiples of
+    interval_ns since the epoch; an interval with no trade gives no bar; a trade older
+    than the open bar joins it; prints with qty <= 0 are skipped. ValueError when
+    interval_ns <= 0."""
+
+@final
+class BarBuilder:
+    """Streaming bars under the rules of `bars_from_events`, one trade at a time."""
+
+    def __new__(cls, interval_ns: int) -> Self: ...
+    @property
+    def interval_ns(self) -> int: ...
+    @property
+    def late_trades(self) -> int:
+        """Trades older than the open bar, folded into it."""
+
+    def on_trade(self, ts: int, price: int, qty: int) -> _BarTuple | None:
+        """Adds a trade; returns the bar it closes (a trade in a later interval), else
+        None. ValueError when qty <= 0 (the builder is then unchanged)."""
+
+    def flush(self) -> _BarTuple | None:
+        """Returns the open (partial) bar and forgets it: for the end of a stream."""
+
+    def current(self) -> _BarTuple | None:
+        """The bar being built, if any."""

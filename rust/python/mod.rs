@@ -2,6 +2,7 @@
 
 mod accounting;
 mod args;
+mod bars;
 mod books;
 mod builder;
 mod errors;
@@ -26,5 +27,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     accounting::register(m)?;
     sim::register(m)?;
     trigger::register(m)?;
+    bars::register(m)?;
     Ok(())
 }

@@ -10,6 +10,9 @@ BUNDLED_BINANCE_DIR = Path(__file__).resolve().parent / "binance"
 DEFAULT_CAPTURE = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808.gz"
 """What `quantx replay` replays when given no path."""
 
+BUNDLED_OHLCV = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808-1s.csv"
+"""1-second OHLCV bars built from the futures capture's trades (scripts/ohlcv_from_capture.py)."""
+
 
 def bundled_capture(name: str) -> Path:
     """Path of a bundled capture by file name, e.g. `spot-btcusdt-20240809.gz`."""
