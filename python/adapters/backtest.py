@@ -17,19 +17,29 @@ from typing import Any
 import numpy as np
 
 from adapters.data.binance_capture import open_captures
+from adapters.data.jsonl_events import JsonlEventReader
+from adapters.data.ohlcv_csv import bars_to_events, read_ohlcv_csv
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
+from engine import _core
 from engine.domain import InstrumentKind
 from engine.domain.instrument import Instrument
 from engine.kernel import KernelStats, MarketStream
-from engine.marketdata.instruments import InstrumentSpec
+from engine.marketdata.instruments import InstrumentSpec, UnknownInstrumentError, binance_instrument
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits
 from engine.strategy import Strategy, load_strategy
 
-__all__ = ["INSTRUMENT_DEFAULTS", "BacktestResult", "instrument_for", "run_backtest"]
+__all__ = [
+    "INSTRUMENT_DEFAULTS",
+    "BacktestResult",
+    "DataError",
+    "instrument_for",
+    "load_streams",
+    "run_backtest",
+]
 
 # Binance exchange filters (minQty, maxQty, MIN_NOTIONAL) and base-tier fees per market.
 INSTRUMENT_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -88,23 +98,75 @@ class BacktestResult:
         return self.level_updates / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
+OHLCV_HALF_SPREAD_TICKS = 1
+OHLCV_DEPTH_LOTS = 1_000_000
+"""The synthetic market around each OHLCV point: a one-tick half spread and depth deep
+enough that sizes a strategy trades never run out (see `bars_to_events`)."""
+
+
 def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, Instrument]]:
-    """Capture files -> one stream per instrument (files of one instrument in order)."""
+    """Data files -> one stream per instrument (files of one instrument in order).
+
+    Binance captures (`.gz` JSON lines) are read as they are; OHLCV CSV files
+    (`.csv`, `.csv.gz`) become the synthetic market of `bars_to_events`; JSONL event
+    files (`.jsonl`, `.jsonl.gz`) are read by the JSONL reader. A CSV or JSONL file names
+    its instrument the way captures do: `{market}-{symbol}-...` (e.g. usdm-btcusdt-...)."""
     by_symbol: dict[str, list[Any]] = {}
     specs: dict[str, InstrumentSpec] = {}
-    for reader in open_captures(list(paths)):
-        spec = reader.instrument
-        chunks = [c.events for c in reader.chunks()]
+    captures = [p for p in paths if _kind(p) == "capture"]
+    capture_readers = iter(open_captures(captures) if captures else [])
+    for path in paths:
+        kind = _kind(path)
+        if kind == "capture":
+            reader = next(capture_readers)
+            spec = reader.instrument
+            chunks = [c.events for c in reader.chunks()]
+        else:
+            spec = _spec_from_name(path)
+            if kind == "ohlcv":
+                bars = read_ohlcv_csv(path, spec)
+                chunks = [
+                    bars_to_events(
+                        bars, half_spread_ticks=OHLCV_HALF_SPREAD_TICKS, depth_lots=OHLCV_DEPTH_LOTS
+                    )
+                ]
+            else:
+                chunks = [c.events for c in JsonlEventReader(path, spec).chunks()]
         by_symbol.setdefault(spec.symbol, []).extend(chunks)
         specs[spec.symbol] = spec
     streams = []
     instruments = {}
     for symbol, chunks in by_symbol.items():
         spec = specs[symbol]
-        events = np.concatenate(chunks) if chunks else np.zeros(0)
+        events = np.concatenate(chunks) if chunks else np.zeros(0, dtype=_core.EVENT_DTYPE)
         streams.append(MarketStream(symbol, spec.sequence_rule, events, spec.book_lot_size))
         instruments[symbol] = instrument_for(spec)
     return streams, instruments
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        return "ohlcv"
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        return "jsonl"
+    return "capture"
+
+
+def _spec_from_name(path: Path) -> InstrumentSpec:
+    parts = path.name.split("-")
+    if len(parts) < 2:
+        raise DataError(
+            f"{path}: name the file {{market}}-{{symbol}}-... (e.g. usdm-btcusdt-1s.csv)"
+        )
+    try:
+        return binance_instrument(parts[0], parts[1])
+    except UnknownInstrumentError as err:
+        raise DataError(f"{path}: {err}") from None
+
+
+class DataError(ValueError):
+    """A data file the backtest cannot use, said on one line."""
 
 
 def run_backtest(

@@ -203,9 +203,7 @@ class Kernel:
             inst = self.instruments[s.symbol]
             market = _Market(inst, s.rule, s.data_lot_size)
             if self._bar_interval:
-                market.bars = (
-                    _core.BarBuilder(self._bar_interval) if hasattr(_core, "BarBuilder") else None
-                )
+                market.bars = _core.BarBuilder(self._bar_interval)
             self._markets[s.symbol] = market
             ev = s.events
             n = len(ev)

@@ -84,9 +84,11 @@ def backtest(
 
 
 def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
-    from adapters.backtest import run_backtest
+    from adapters.backtest import DataError, run_backtest
     from adapters.cli.main import UserError
     from adapters.data.binance_capture import CaptureError
+    from adapters.data.jsonl_events import JsonlEventError
+    from adapters.data.ohlcv_csv import OhlcvCsvError
     from adapters.venues.simulated import SimSettings
     from engine.services.risk import RiskLimits
     from engine.strategy import StrategyLoadError
@@ -110,7 +112,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
             should_stop=lambda: stop["requested"],
             progress=bar.update,
         )
-    except (StrategyLoadError, CaptureError) as err:
+    except (StrategyLoadError, CaptureError, DataError, OhlcvCsvError, JsonlEventError) as err:
         raise UserError(str(err)) from None
     finally:
         bar.close()
