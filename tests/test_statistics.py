@@ -3,7 +3,8 @@
 `reference` below is written from the definitions (rust/stats/mod.rs) without calling the
 core and, where it can, by a different route: a dense grid built with `searchsorted`
 (the core walks the samples sparsely), exact `math.fsum` sums (the core compensates),
-`pow` for CAGR and the per-period risk-free rate (the core uses expm1/log1p), drawdown
+powers for CAGR and the per-period risk-free rate in 40-digit decimal arithmetic (the core
+uses expm1/log1p; a float `pow(..) - 1` would lose digits to cancellation near 0), drawdown
 durations read off the indices at the running peak, exposure cut at every position time.
 Agreement is required to a relative 1e-9; `abs_tol` 1e-12 only covers figures that are
 zero up to rounding (a Sharpe whose mean return cancels).
@@ -11,6 +12,7 @@ zero up to rounding (a Sharpe whose mean return cancels).
 
 from __future__ import annotations
 
+import decimal
 import itertools
 import math
 from decimal import Decimal
@@ -33,7 +35,8 @@ from engine.services.statistics import (
 )
 
 HOUR = 3_600_000_000_000
-YEAR_NS = 365.25 * 86_400e9
+YEAR_NS = 31_557_600_000_000_000  # 365.25 days
+_WIDE = decimal.Context(prec=40, Emax=decimal.MAX_EMAX, Emin=decimal.MIN_EMIN)
 ZERO_RISK = 1e-12
 INT_KEYS = {"max_drawdown_duration_ns", "trade_count", "periods"}
 KEYS = [
@@ -47,6 +50,11 @@ I64 = npt.NDArray[np.int64]
 
 
 # --- the independent model ------------------------------------------------------------
+def power_minus_one(base: Decimal, exponent: Decimal) -> float:
+    """base^exponent - 1 in 40 digits, rounded once to a float (inf beyond its range)."""
+    return float(_WIDE.subtract(_WIDE.power(base, exponent), 1))
+
+
 def reference(
     ts: I64,
     equity: F64,
@@ -70,9 +78,9 @@ def reference(
     span = t_end - t0
     out["total_return"] = float(equity[-1] / equity[0] - 1)
     if span > 0:
-        with np.errstate(over="ignore"):
-            growth = np.float64(equity[-1] / equity[0]) ** np.float64(YEAR_NS / span)
-        out["cagr"] = float(growth - 1)
+        # The ratio is a float division by definition; only the power is taken wide.
+        ratio = Decimal(float(equity[-1] / equity[0]))
+        out["cagr"] = power_minus_one(ratio, _WIDE.divide(YEAR_NS, span))
 
     # Dense grid: every point looks up the last sample at or before it.
     grid = t0 + np.arange(span // interval + 1, dtype=np.int64) * interval
@@ -81,7 +89,7 @@ def reference(
     out["periods"] = len(r)
     if len(r):
         mean = math.fsum(r) / len(r)
-        rf_period = (1 + rf) ** (1 / ppy) - 1
+        rf_period = power_minus_one(_WIDE.add(1, Decimal(rf)), _WIDE.divide(1, Decimal(ppy)))
         if len(r) > ddof:
             std = float(np.std(r, ddof=ddof))
             if std >= ZERO_RISK:
