@@ -137,9 +137,14 @@ impl StatsInput<'_> {
         same_len("ts", self.ts.len(), "equity", self.equity.len())?;
         same_len("position_ts", self.position_ts.len(), "position", self.position.len())?;
         sorted("ts", self.ts)?;
-        finite("equity", self.equity)?;
-        if let Some(i) = self.equity.iter().position(|&e| e <= 0.0) {
-            return Err(StatsError::NotPositive { field: "equity", index: i, value: self.equity[i] });
+        // One pass for both equity rules; the first bad value is reported.
+        if let Some(i) = self.equity.iter().position(|&e| !(e.is_finite() && e > 0.0)) {
+            let value = self.equity[i];
+            return Err(if value.is_finite() {
+                StatsError::NotPositive { field: "equity", index: i, value }
+            } else {
+                StatsError::NotFinite { field: "equity", index: i, value }
+            });
         }
         finite("trade_pnl", self.trade_pnl)?;
         sorted("position_ts", self.position_ts)?;
@@ -306,24 +311,33 @@ pub(crate) fn resample(ts: &[i64], equity: &[f64], interval_ns: i64) -> Returns 
     let (Some(&t0), Some(&t_end)) = (ts.first(), ts.last()) else {
         return Returns::default();
     };
-    let step = i128::from(interval_ns);
-    let last_k = (i128::from(t_end) - i128::from(t0)) / step;
-    let mut moves = Vec::new();
-    // A sample is first seen at grid point ceil((ts - t0) / step); consecutive samples
-    // with the same such point collapse to the last of them.
-    let (mut seen_k, mut seen_value) = (0i128, equity[0]);
+    // Offsets from t0 fit in i64 (the span is checked), so no i128 is needed.
+    let step = interval_ns;
+    let last_k = (t_end - t0) / step;
+    // At most one move per later sample and per period.
+    let mut moves = Vec::with_capacity((ts.len() - 1).min(usize::try_from(last_k).unwrap_or(usize::MAX)));
+    // A sample is first seen at grid point k = ceil((ts - t0) / step); consecutive samples
+    // with the same k collapse to the last of them. `bound` = seen_k * step: a sample at
+    // or before it belongs to the current point, one step past it to the next; only a
+    // longer jump pays for a division.
+    let (mut seen_k, mut bound, mut seen_value) = (0i64, 0i64, equity[0]);
     let mut previous: Option<f64> = None;
     for (&t, &e) in ts.iter().zip(equity).skip(1) {
-        let k = (i128::from(t) - i128::from(t0) + step - 1) / step;
-        if k > last_k {
-            break;
-        }
-        if k != seen_k {
+        let offset = t - t0;
+        if offset > bound {
+            let k = if offset <= bound.saturating_add(step) {
+                seen_k + 1
+            } else {
+                offset / step + i64::from(offset % step != 0)
+            };
+            if k > last_k {
+                break;
+            }
             if let Some(p) = previous {
                 moves.push(seen_value / p - 1.0);
             }
             previous = Some(seen_value);
-            seen_k = k;
+            (seen_k, bound) = (k, k * step);
         }
         seen_value = e;
     }
