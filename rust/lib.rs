@@ -16,6 +16,7 @@ pub mod query;
 pub mod risk;
 pub mod side;
 pub mod sim;
+pub mod stats;
 pub mod trigger;
 
 #[cfg(feature = "python")]

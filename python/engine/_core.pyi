@@ -42,6 +42,7 @@ __all__ = [
     "SimVenue",
     "TriggerBook",
     "bars_from_events",
+    "compute_stats",
     "from_units",
     "to_units",
 ]
@@ -837,3 +838,31 @@ class BarBuilder:
 
     def current(self) -> _BarTuple | None:
         """The bar being built, if any."""
+# --- performance statistics ---------------------------------------------------------
+def compute_stats(
+    ts: npt.NDArray[np.int64],
+    equity: npt.NDArray[np.float64],
+    trade_pnl: npt.NDArray[np.float64],
+    *,
+    position_ts: npt.NDArray[np.int64] | None = None,
+    position: npt.NDArray[np.float64] | None = None,
+    fees_paid: float = 0.0,
+    traded_notional: float = 0.0,
+    interval_ns: int = 86_400_000_000_000,
+    periods_per_year: float = 365.0,
+    risk_free_rate: float = 0.0,
+    ddof: int = 1,
+) -> dict[str, float | int]:
+    """Every performance figure of a run (definitions in `rust/stats/mod.rs`).
+
+    `ts` (ns, sorted, ties allowed) and `equity` (> 0) are the equity curve; `trade_pnl`
+    the closed trades' net P&L; `position_ts`/`position` (both or neither) the signed
+    position held from each time on. Returns are resampled to a grid of `interval_ns`
+    anchored at `ts[0]` (last value at or before each point) and annualised with
+    `periods_per_year`; `risk_free_rate` is annual. Keys: total_return, cagr, volatility,
+    sharpe, sortino, calmar, max_drawdown (positive fraction), max_drawdown_duration_ns
+    (int), win_rate, profit_factor (inf with wins and no losses), expectancy, avg_win,
+    avg_loss (negative), trade_count (int), exposure, turnover, fees_paid, periods (int).
+    Ratios over zero risk are 0.0. ValueError names the argument, the value and the rule;
+    TypeError when an argument is not a 1-D array of its dtype. The GIL is released for
+    large inputs."""

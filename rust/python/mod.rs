@@ -11,6 +11,7 @@ mod fixed;
 mod l3;
 mod risk;
 mod sim;
+mod stats;
 mod trigger;
 
 use pyo3::prelude::*;
@@ -26,6 +27,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     risk::register(m)?;
     accounting::register(m)?;
     sim::register(m)?;
+    stats::register(m)?;
     trigger::register(m)?;
     bars::register(m)?;
     Ok(())
