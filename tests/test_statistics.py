@@ -236,9 +236,7 @@ def test_every_figure_matches_the_reference_on_basis_point_curves(
         ts, equity, pnl, position_ts=pos_ts, position=pos, fees_paid=fees,
         traded_notional=notional, **p,
     )  # fmt: skip
-    want = reference(
-        ts, equity, pnl, pos_ts, pos, fees=fees, notional=notional, **_ref_kwargs(p)
-    )
+    want = reference(ts, equity, pnl, pos_ts, pos, fees=fees, notional=notional, **_ref_kwargs(p))
     assert_matches(got, want)
 
 
@@ -252,10 +250,8 @@ def test_every_figure_matches_the_reference_on_arbitrary_curves(
     assert_matches(got, reference(ts, equity, np.array([]), pos_ts, pos, **_ref_kwargs(p)))
 
 
-@given(curve=bps_curves(), pnl=st.lists(st.integers(-10**6, 10**6), max_size=30))
-def test_the_service_converts_decimals_and_agrees(
-    curve: tuple[I64, F64], pnl: list[int]
-) -> None:
+@given(curve=bps_curves(), pnl=st.lists(st.integers(-(10**6), 10**6), max_size=30))
+def test_the_service_converts_decimals_and_agrees(curve: tuple[I64, F64], pnl: list[int]) -> None:
     ts, equity = curve
     # Each equity as the shortest decimal that reads back as the same float: the service's
     # conversion must give exactly the floats the reference gets.

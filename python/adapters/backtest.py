@@ -24,12 +24,14 @@ from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine import _core
 from engine.domain import InstrumentKind
 from engine.domain.instrument import Instrument
+from engine.domain.journal import EquitySample, PositionSnapshot
 from engine.kernel import KernelStats, MarketStream
 from engine.marketdata.instruments import InstrumentSpec, UnknownInstrumentError, binance_instrument
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits
+from engine.services.statistics import DEFAULT_PARAMS, Statistics, StatisticsParams, compute
 from engine.strategy import Strategy, load_strategy
 
 __all__ = [
@@ -91,7 +93,27 @@ class BacktestResult:
     order_manager: OrderManager
     store: Store
     strategy: Strategy[Any]
+    trade_pnl: list[Decimal]
+    traded_notional: Decimal
     equity_end: Decimal | None = None
+
+    def statistics(self, params: StatisticsParams = DEFAULT_PARAMS) -> Statistics | None:
+        """The run's figures from its journaled equity samples and positions; None when
+        fewer than two equity samples exist (nothing to measure)."""
+        records = [r for _, r in self.store.records()]
+        equity = [(r.ts_event, r.equity) for r in records if isinstance(r, EquitySample)]
+        if len(equity) < 2:
+            return None
+        positions = [(r.ts_event, r.quantity) for r in records if isinstance(r, PositionSnapshot)]
+        fees = sum((self.portfolio.position(s).fees for s in self.instruments), Decimal(0))
+        return compute(
+            equity,
+            self.trade_pnl,
+            positions=positions,
+            fees_paid=fees,
+            traded_notional=self.traded_notional,
+            params=params,
+        )
 
     @property
     def level_updates_per_s(self) -> float:
@@ -214,6 +236,8 @@ def run_backtest(
         order_manager=c.order_manager(),
         store=c.store(),
         strategy=kernel.strategy,
+        trade_pnl=kernel.trade_pnl,
+        traded_notional=kernel.traded_notional,
         equity_end=kernel.equity(),
     )
 

@@ -20,6 +20,7 @@ __all__ = [
     "ConfigError",
     "RiskSettings",
     "RunConfig",
+    "StatisticsSettings",
     "VenueSettings",
     "load_config",
 ]
@@ -58,6 +59,16 @@ class RiskSettings(_Strict):
     leverage: int = Field(default=1, ge=1, le=125)
 
 
+class StatisticsSettings(_Strict):
+    """How performance figures are computed (definitions in `rust/stats/mod.rs`): returns
+    sampled every `interval_s`, annualised with `periods_per_year` of them (crypto trades
+    around the clock: 525,600 minutes a year), `risk_free_rate` a year."""
+
+    interval_s: float = Field(default=60.0, gt=0)
+    periods_per_year: float = Field(default=525_600.0, gt=0)
+    risk_free_rate: float = Field(default=0.0, ge=-1)
+
+
 class RunConfig(BaseSettings):
     """Everything a backtest needs; the defaults are the demo."""
 
@@ -73,6 +84,7 @@ class RunConfig(BaseSettings):
     equity_interval_s: float = Field(default=1.0, gt=0)
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
+    statistics: StatisticsSettings = StatisticsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -838,6 +838,7 @@ class BarBuilder:
 
     def current(self) -> _BarTuple | None:
         """The bar being built, if any."""
+
 # --- performance statistics ---------------------------------------------------------
 def compute_stats(
     ts: npt.NDArray[np.int64],

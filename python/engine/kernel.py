@@ -21,7 +21,7 @@ watches prints or bars; a stale book (before its snapshot, after a gap) calls no
 Timers due at or before a step's first row fire before it, in
 time order, ties in the order they were set (so a timer fires at the first market
 event at or after its time, with the clock at the timer's own time). Equity is sampled
-on a kernel timer every `equity_interval_ns` and after the last event.
+at the start, on a kernel timer every `equity_interval_ns` and after the last event.
 """
 
 from __future__ import annotations
@@ -167,6 +167,8 @@ class Kernel:
         }
         self.om.subscribe(self._on_order_event)
         self._stopped = False
+        self.trade_pnl: list[Decimal] = []
+        self.traded_notional = Decimal(0)
 
     # --- the backtest loop -------------------------------------------------------------
     def run_backtest(
@@ -317,6 +319,7 @@ class Kernel:
         self.clock.advance_to(ts)
         if self._equity_interval > 0:
             self._set_timer(_EQUITY_TIMER, ts + self._equity_interval, self._equity_interval)
+        self._sample_equity()  # the starting value: returns are measured from it
         self.strategy.on_start(self._ctx)
         self._pump()
         self.store.commit()
@@ -411,8 +414,15 @@ class Kernel:
             self._queue.append(lambda: self.strategy.on_order(self._ctx, order, event))
 
     def _book_fill(self, fill: Fill) -> None:
-        self.portfolio.apply_fill(fill)
+        before = self.portfolio.quantity(fill.symbol)
+        realized = self.portfolio.apply_fill(fill)
         self._ctx.positions.pop(fill.symbol, None)
+        after = self.portfolio.quantity(fill.symbol)
+        self.traded_notional += fill.notional
+        # A trade (for statistics) is a fill that reduces or closes a position; its
+        # P&L is what that fill realized, net of its fee.
+        if before != 0 and (abs(after) < abs(before) or after * before < 0):
+            self.trade_pnl.append(realized)
         pos = self.portfolio.position(fill.symbol)
         inst = self.instruments[fill.symbol]
         self.store.append(

@@ -36,6 +36,14 @@ def test_the_demo_runs_the_market_maker_on_the_bundled_capture(demo: dict[str, A
     pos = demo["positions"]["BTCUSDT"]
     # The realized P&L is net of fees, which are paid: it is below the gross result.
     assert float(pos["fees"]) > 0
+    # Statistics: the total return is the equity change over the starting cash (the
+    # first equity sample is taken before any trade), and the trades are counted.
+    figures = demo["statistics"]
+    change = (float(demo["equity"]) - float(demo["start_cash"])) / float(demo["start_cash"])
+    assert figures["total_return"] == pytest.approx(change, rel=1e-9)
+    assert figures["fees_paid"] == pytest.approx(float(pos["fees"]), rel=1e-12)
+    assert 0 < figures["trade_count"] <= demo["fills"]
+    assert 0 <= figures["win_rate"] <= 1 and figures["max_drawdown"] >= 0
 
 
 def test_parameters_from_the_command_line_a_toml_file_and_the_environment(

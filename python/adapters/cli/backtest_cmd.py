@@ -91,6 +91,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     from adapters.data.ohlcv_csv import OhlcvCsvError
     from adapters.venues.simulated import SimSettings
     from engine.services.risk import RiskLimits
+    from engine.services.statistics import StatisticsParams
     from engine.strategy import StrategyLoadError
 
     stop = {"requested": False}
@@ -117,6 +118,14 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous)
+    st = cfg.statistics
+    figures = result.statistics(
+        StatisticsParams(
+            interval_ns=int(st.interval_s * 1e9),
+            periods_per_year=st.periods_per_year,
+            risk_free_rate=st.risk_free_rate,
+        )
+    )
     symbols = list(result.instruments)
     positions = {s: result.portfolio.position(s) for s in symbols}
     balances = result.portfolio.balances()
@@ -144,6 +153,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
         "balances": {a: str(v) for a, v in balances.items()},
         "start_cash": str(cfg.cash),
         "equity": str(result.equity_end) if result.equity_end is not None else None,
+        "statistics": None if figures is None else figures.as_dict(),
     }
 
 
@@ -206,6 +216,23 @@ def _print(summary: dict[str, Any]) -> None:
     if summary["equity"] is not None:
         change = Decimal(summary["equity"]) - Decimal(summary["start_cash"])
         rows.append(("equity (change)", f"{summary['equity']} ({change:+})"))
+    figures = summary["statistics"]
+    if figures is not None:
+        rows += [
+            ("total return", f"{figures['total_return']:.4%}"),
+            (
+                "max drawdown (duration)",
+                f"{figures['max_drawdown']:.4%}"
+                f" ({figures['max_drawdown_duration_ns'] / 1e9:,.0f} s)",
+            ),
+            (
+                "Sharpe / Sortino (annualised)",
+                f"{figures['sharpe']:.2f} / {figures['sortino']:.2f}",
+            ),
+            ("trades, win rate", f"{figures['trade_count']:,}, {figures['win_rate']:.1%}"),
+            ("profit factor", f"{figures['profit_factor']:.3f}"),
+            ("exposure, turnover", f"{figures['exposure']:.1%}, {figures['turnover']:.2f}x"),
+        ]
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
