@@ -1,0 +1,633 @@
+"""SQLite store, the default journal: one file holds many runs; a `SqliteStore` writes one.
+
+File: created 0600 (its -wal and -shm files take the same mode from it), WAL journal
+mode so readers never block the writer, and a `schema_version` table moved forward by
+`MIGRATIONS`. Durability: `synchronous=NORMAL` (the default here) keeps every
+committed transaction through a crash or SIGKILL of the process, and the file is never
+corrupted, but a power cut or OS crash can lose the last transactions committed before
+it (the WAL is synced at checkpoints, not at each commit). `synchronous="FULL"` syncs
+the WAL at every commit and loses nothing committed, at the cost of an fsync per kernel
+batch.
+
+Writing: `append` encodes the record (`codec`), folds it into the read models
+(`readmodel`; a record the run cannot take is refused there) and inserts the journal
+row inside the current transaction (BEGIN IMMEDIATE at the first append after a
+commit). `commit` writes the read-model rows changed by the batch, then COMMITs: the
+journal and its read models move together. Nothing uncommitted survives a crash or
+`close` (which rolls back): that is the contract the kernel builds on.
+
+Reading: `RunReader` opens its own read-only connection and sees committed data only:
+runs, orders, fills, positions, balances and equity as plain dicts and tuples, money as
+Decimal. SQL lives here; the codec and the projection know nothing of SQLite, so a
+PostgreSQL store can reuse both."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Literal
+
+from adapters.store import readmodel
+from adapters.store.codec import decode, encode
+from adapters.store.readmodel import RUNNING, RunProjection
+from engine.domain.journal import JournalRecord, RunStarted
+from engine.ports.store import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "RunReader",
+    "SqliteStore",
+    "connect",
+    "migrate",
+    "schema_version",
+]
+
+Synchronous = Literal["NORMAL", "FULL"]
+StrPath = str | os.PathLike[str]
+
+BUSY_TIMEOUT_S: Final = 5.0
+"""How long a writer waits for another connection's write lock before giving up."""
+
+_V1: Final = (
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        mode TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        ts_started INTEGER NOT NULL,
+        ts_ended INTEGER,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )""",
+    """CREATE TABLE journal (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+    # The audit trail is append-only in the file too, not only by convention.
+    """CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    """CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    """CREATE TABLE orders (
+        run_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        order_type TEXT NOT NULL,
+        time_in_force TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        price TEXT,
+        trigger_price TEXT,
+        status TEXT NOT NULL,
+        filled_qty TEXT NOT NULL,
+        avg_fill_price TEXT,
+        venue_order_id TEXT NOT NULL,
+        ts_created INTEGER NOT NULL,
+        ts_updated INTEGER NOT NULL,
+        PRIMARY KEY (run_id, client_order_id)
+    )""",
+    """CREATE TABLE fills (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        trade_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        price TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        fee TEXT NOT NULL,
+        fee_currency TEXT NOT NULL,
+        liquidity TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+    """CREATE TABLE positions (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        avg_entry_price TEXT NOT NULL,
+        realized_pnl TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, account, symbol)
+    )""",
+    """CREATE TABLE position_history (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        avg_entry_price TEXT NOT NULL,
+        realized_pnl TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+    """CREATE TABLE balances (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        total TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, account, asset)
+    )""",
+    """CREATE TABLE equity (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts_event INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        equity TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+"""Step n (1-based) takes a file from schema version n-1 to n. Append steps; never edit
+one that has shipped."""
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+_MONEY: Final = frozenset(
+    {
+        "quantity", "price", "trigger_price", "filled_qty", "avg_fill_price", "fee",
+        "avg_entry_price", "realized_pnl", "fees", "total", "equity",
+    }
+)  # fmt: skip
+"""Columns held as decimal strings, read back as Decimal."""
+
+
+def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({marks})"
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+def _insert(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+_INSERT_JOURNAL: Final = _insert("journal", ("run_id", "seq", "type", "ts_event", "body"))
+_INSERT_RUN: Final = _insert("runs", readmodel.RUN_COLUMNS)
+_END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
+_UPSERT_ORDER: Final = _upsert("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
+_INSERT_FILL: Final = _insert("fills", readmodel.FILL_COLUMNS)
+_UPSERT_POSITION: Final = _upsert(
+    "positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol")
+)
+_INSERT_POSITION_HISTORY: Final = _insert("position_history", readmodel.POSITION_COLUMNS)
+_UPSERT_BALANCE: Final = _upsert(
+    "balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset")
+)
+_INSERT_EQUITY: Final = _insert("equity", readmodel.EQUITY_COLUMNS)
+_JOURNAL_CHUNK: Final = 512
+
+
+# --- the file: creation, pragmas, schema ----------------------------------------------------
+def _create_private(path: str) -> None:
+    """Creates the file 0600 if it is missing (whatever the umask); leaves an existing one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def connect(path: StrPath, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
+    """A writer's connection: the file created 0600 if missing, WAL, `synchronous`, and
+    the schema migrated to SCHEMA_VERSION. Transactions are explicit (autocommit mode)."""
+    if synchronous not in ("NORMAL", "FULL"):
+        raise StoreError("synchronous", synchronous, "is not NORMAL or FULL")
+    where = os.fspath(path)
+    try:
+        _create_private(where)
+        conn = sqlite3.connect(where, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    except (OSError, sqlite3.Error) as err:
+        raise StoreError("path", where, f"cannot be opened as a store ({err})") from err
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise StoreError("journal_mode", mode, "is not wal (rule: WAL on a local disk)")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        migrate(conn)
+    except sqlite3.Error as err:
+        conn.close()
+        raise StoreError("path", where, f"is not a usable store ({err})") from err
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for a file without one (new)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if found is None:
+        return 0
+    row = conn.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS
+) -> int:
+    """Applies the steps the file lacks, in order, in one transaction (all or none);
+    returns the version reached. A file newer than `migrations` is refused untouched."""
+    known = len(migrations)
+    current = schema_version(conn)
+    if current > known:
+        rule = f"is newer than this code knows ({known}) (rule: open it with a newer quantx)"
+        raise StoreError("schema_version", current, rule)
+    if current == known:
+        return current
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
+        )
+        current = schema_version(conn)  # again, under the write lock: another may have won
+        if current > known:
+            rule = f"is newer than this code knows ({known}) (rule: open it with a newer quantx)"
+            raise StoreError("schema_version", current, rule)
+        for number in range(current + 1, known + 1):
+            for statement in migrations[number - 1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (id, version) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                (number,),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return known
+
+
+def _journal(
+    conn: sqlite3.Connection, run_id: str, after: int, upto: int | None = None
+) -> Iterator[tuple[int, JournalRecord]]:
+    """The run's records with after < seq (<= upto), in chunks: no cursor stays open
+    while the caller works, so appends between chunks are safe."""
+    last = after
+    limit = upto if upto is not None else 2**63 - 1
+    while True:
+        rows = conn.execute(
+            "SELECT seq, body FROM journal WHERE run_id = ? AND seq > ? AND seq <= ?"
+            " ORDER BY seq LIMIT ?",
+            (run_id, last, limit, _JOURNAL_CHUNK),
+        ).fetchall()
+        for seq, body in rows:
+            yield seq, decode(body)
+        if len(rows) < _JOURNAL_CHUNK:
+            return
+        last = rows[-1][0]
+
+
+# --- the writer -------------------------------------------------------------------------------
+class SqliteStore:
+    """The Store port over one SQLite file, for one run. Build it with `open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, run_id: str) -> None:
+        """Private: use `SqliteStore.open`."""
+        self._conn: sqlite3.Connection | None = conn
+        self._path = path
+        self._run_id = run_id
+        self._projection = RunProjection(run_id)
+        self._seq = 0  # the last sequence number appended
+        self._committed = 0  # the last sequence number committed
+
+    @classmethod
+    def open(
+        cls,
+        path: StrPath,
+        *,
+        run: RunStarted | None = None,
+        resume: str | None = None,
+        synchronous: Synchronous = "NORMAL",
+    ) -> SqliteStore:
+        """Starts a new run (`run=`: its RunStarted becomes record 1, committed at once)
+        or reopens an existing, unended run to continue it (`resume=` its id: after a
+        crash the journal holds what was committed and appends go on from there).
+        Exactly one of the two."""
+        if (run is None) == (resume is None):
+            given = "both" if run is not None else "neither"
+            rule = "(rule: exactly one of run= for a new run or resume= for an existing one)"
+            raise StoreError("run/resume", given, f"given {rule}")
+        if run is not None and not isinstance(run, RunStarted):
+            raise StoreError("run", run, "is not a RunStarted record")
+        where = os.fspath(path)
+        conn = connect(where, synchronous=synchronous)
+        try:
+            if run is not None:
+                store = cls(conn, where, run.run_id)
+                store._start(run)
+            else:
+                assert resume is not None
+                store = cls(conn, where, resume)
+                store._resume()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def uncommitted(self) -> int:
+        """Records appended since the last commit (lost if the process dies now)."""
+        return self._seq - self._committed
+
+    # --- the port -------------------------------------------------------------------------
+    def append(self, record: JournalRecord) -> int:
+        conn = self._connection()
+        body = encode(record)  # refuses what is not a record: nothing changed yet
+        seq = self._seq + 1
+        self._projection.fold(seq, record)  # refuses what the run cannot take: idem
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                _INSERT_JOURNAL,
+                (self._run_id, seq, type(record).__name__, record.ts_event, body.decode()),
+            )
+        except sqlite3.Error as err:
+            raise self._failed("append", err) from err
+        self._seq = seq
+        return seq
+
+    def commit(self) -> None:
+        conn = self._connection()
+        if self._seq == self._committed:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")  # an empty batch: release the write lock
+            return
+        changes = self._projection.drain()
+        try:
+            self._write(conn, changes)
+            conn.execute("COMMIT")
+        except sqlite3.Error as err:
+            raise self._failed("commit", err) from err
+        self._committed = self._seq
+
+    def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
+        return _journal(self._connection(), self._run_id, max(after, 0))
+
+    # --- lifetime ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Closes the file. An uncommitted batch is rolled back, as a crash would lose it."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else f"seq={self._seq} committed={self._committed}"
+        return f"SqliteStore({self._path!r}, run {self._run_id}, {state})"
+
+    # --- internals ------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("store", self._path, "is closed (rule: open it again to use it)")
+        return self._conn
+
+    def _start(self, run: RunStarted) -> None:
+        conn = self._connection()
+        taken = conn.execute(
+            "SELECT 1 FROM runs WHERE run_id = ? UNION ALL SELECT 1 FROM journal WHERE run_id = ?",
+            (run.run_id, run.run_id),
+        ).fetchone()
+        if taken is not None:
+            rule = "already exists in this file (rule: a new id, or resume= to continue it)"
+            raise StoreError("run_id", run.run_id, rule)
+        self.append(run)
+        self.commit()
+
+    def _resume(self) -> None:
+        conn = self._connection()
+        row = conn.execute(
+            "SELECT status FROM runs WHERE run_id = ?", (self._run_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError("resume", self._run_id, "is not a run in this file")
+        if row[0] != RUNNING:
+            rule = f"has ended ({row[0]}) (rule: only an unended run can be resumed)"
+            raise StoreError("resume", self._run_id, rule)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """The projection and sequence numbers from what this connection sees: committed
+        rows (already in the read models), then the rows of its open transaction, if any
+        (their read-model rows are still to be written at commit)."""
+        conn = self._connection()
+        keep_batch = conn.in_transaction
+        projection = RunProjection(self._run_id)
+        last = 0
+        upto = self._committed if keep_batch else None
+        for seq, record in _journal(conn, self._run_id, 0, upto):
+            projection.fold(seq, record)
+            last = seq
+        projection.drain()
+        committed = last
+        if keep_batch:
+            for seq, record in _journal(conn, self._run_id, committed):
+                projection.fold(seq, record)
+                last = seq
+        self._projection, self._seq, self._committed = projection, last, committed
+
+    def _failed(self, step: str, err: sqlite3.Error) -> StoreError:
+        """After a failed write: when SQLite kept the transaction, only the failed
+        statement is undone and the batch goes on; otherwise the batch is lost. Either way
+        the projection is rebuilt from the file."""
+        conn = self._connection()
+        try:
+            if conn.in_transaction and (step == "commit" or self._seq == self._committed):
+                # Never commit a half-written batch later; never hold the write lock idle.
+                conn.execute("ROLLBACK")
+            lost = 0 if conn.in_transaction else self._seq - self._committed
+            self._rebuild()
+        except (sqlite3.Error, StoreError) as again:
+            self.close()
+            rule = f"failed ({err}), then the file could not be read back ({again}); store closed"
+            return StoreError(step, self._run_id, rule)
+        if lost:
+            rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
+        else:
+            rule = f"failed ({err}); nothing of this record was written"
+        return StoreError(step, self._run_id, rule)
+
+    def _write(self, conn: sqlite3.Connection, changes: readmodel.Changes) -> None:
+        if changes.run_started is not None:
+            conn.execute(_INSERT_RUN, changes.run_started)
+        if changes.orders:
+            conn.executemany(_UPSERT_ORDER, changes.orders)
+        if changes.fills:
+            conn.executemany(_INSERT_FILL, changes.fills)
+        if changes.position_history:
+            conn.executemany(_INSERT_POSITION_HISTORY, changes.position_history)
+            conn.executemany(_UPSERT_POSITION, changes.positions)
+        if changes.balances:
+            conn.executemany(_UPSERT_BALANCE, changes.balances)
+        if changes.equity:
+            conn.executemany(_INSERT_EQUITY, changes.equity)
+        if changes.run_ended is not None:
+            ts, status, reason = changes.run_ended
+            conn.execute(_END_RUN, (ts, status, reason, self._run_id))
+
+
+# --- the reader ---------------------------------------------------------------------------------
+class RunReader:
+    """Committed runs and their read models, over a read-only connection of its own.
+
+    What reports and `quantx status/orders/positions/pnl` read: plain dicts keyed by
+    column name (see `adapters.store.readmodel` for the columns), Decimals for amounts.
+    Each call is one query, so it sees one committed state."""
+
+    def __init__(self, path: StrPath) -> None:
+        where = os.fspath(path)
+        if not os.path.exists(where):
+            raise StoreError("path", where, "does not exist (rule: a store file to read)")
+        uri = Path(where).resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            version = schema_version(conn)
+        except sqlite3.Error as err:
+            raise StoreError("path", where, f"cannot be read as a store ({err})") from err
+        if version != SCHEMA_VERSION:
+            conn.close()
+            rule = f"is not {SCHEMA_VERSION} (rule: open it with SqliteStore to migrate it)"
+            raise StoreError("schema_version", version, rule)
+        self._conn: sqlite3.Connection | None = conn
+        self._path = where
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: run_id, mode, strategy, params_json, config_json,
+        ts_started, ts_ended (None while running), status (RUNNING or the end's), reason."""
+        return self._query("SELECT * FROM runs ORDER BY ts_started, run_id", ())
+
+    def orders(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest state of every order of the run, in creation order."""
+        return self._of_run("orders", run_id, "seq")
+
+    def fills(self, run_id: str) -> list[dict[str, Any]]:
+        return self._of_run("fills", run_id, "seq")
+
+    def positions(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest position per account and symbol."""
+        return self._of_run("positions", run_id, "account, symbol")
+
+    def position_history(self, run_id: str) -> list[dict[str, Any]]:
+        return self._of_run("position_history", run_id, "seq")
+
+    def balances(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest total per account and asset."""
+        return self._of_run("balances", run_id, "account, asset")
+
+    def equity(self, run_id: str, account: str | None = None) -> list[tuple[int, Decimal]]:
+        """(ts_event, equity) in journal order, for `account` (needed only when the run
+        sampled several accounts or currencies)."""
+        rows = self._of_run("equity", run_id, "seq")
+        if account is not None:
+            rows = [r for r in rows if r["account"] == account]
+        curves = sorted({(r["account"], r["currency"]) for r in rows})
+        if len(curves) > 1:
+            rule = f"is ambiguous: {run_id} has curves {curves} (rule: name one account)"
+            raise StoreError("account", account, rule)
+        return [(r["ts_event"], r["equity"]) for r in rows]
+
+    def records(self, run_id: str, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
+        """The run's committed journal, in order."""
+        self._require_run(run_id)
+        return _journal(self._connection(), run_id, max(after, 0))
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("reader", self._path, "is closed")
+        return self._conn
+
+    def _require_run(self, run_id: str) -> None:
+        found = self._connection().execute(
+            "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if found is None:
+            raise StoreError("run_id", run_id, f"is not a run in {self._path}")
+
+    def _of_run(self, table: str, run_id: str, order: str) -> list[dict[str, Any]]:
+        self._require_run(run_id)
+        sql = f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}"
+        return self._query(sql, (run_id,))
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cursor = self._connection().execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        money = [i for i, n in enumerate(names) if n in _MONEY]
+        out = []
+        for row in cursor.fetchall():
+            values = list(row)
+            for i in money:
+                if values[i] is not None:
+                    values[i] = Decimal(values[i])
+            out.append(dict(zip(names, values, strict=True)))
+        return out
