@@ -365,6 +365,12 @@ class SqliteStore:
         return self._path
 
     @property
+    def synchronous(self) -> str:
+        """The durability setting in force, as SQLite reports it: NORMAL or FULL."""
+        value = self._connection().execute("PRAGMA synchronous").fetchone()[0]
+        return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(value, str(value))
+
+    @property
     def uncommitted(self) -> int:
         """Records appended since the last commit (lost if the process dies now)."""
         return self._seq - self._committed

@@ -24,7 +24,10 @@ class StoreError(Exception):
         self.field = field
         self.value = value
         self.rule = rule
-        shown = repr(value) if isinstance(value, str) else str(value)
+        if isinstance(value, str):  # bare unless empty or padded, as the domain's errors
+            shown = value if value and value == value.strip() else repr(value)
+        else:
+            shown = str(value)
         if len(shown) > 120:
             shown = shown[:117] + "..."
         super().__init__(f"{field} {shown} {rule}")
