@@ -2,9 +2,11 @@
 
 `RunProjection.fold` takes each record as it is appended; `drain` hands over what
 changed since the last drain as plain tuples in the column orders below, for the store
-to write in the same transaction as the journal rows. Amounts are Decimal strings
-(exact: as recorded, and the computed average fill price in plain notation); enums are
-their values; None stays None.
+to write in the same transaction as the journal rows: the latest state of the run, of
+each order, of each position and of each balance. (The models with one row per record,
+fills, position history and equity, need no second copy: a store serves them straight
+from its journal.) Amounts are Decimal strings (exact: as recorded, and the computed
+average fill price in plain notation); enums are their values; None stays None.
 
 Order state is the domain `Order` itself, replayed event by event (the state machine is
 not written twice). Open orders stay cached while the store is open; a closed order is
@@ -23,9 +25,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from adapters.store.codec import RECORD_TYPES
 from engine.domain.enums import OrderStatus
 from engine.domain.errors import DomainError
-from engine.domain.events import OrderEvent, OrderFilled
+from engine.domain.events import OrderEvent
 from engine.domain.journal import (
     BalanceSnapshot,
     BracketCreated,
@@ -41,10 +44,9 @@ from engine.ports.store import StoreError
 
 __all__ = [
     "BALANCE_COLUMNS",
-    "EQUITY_COLUMNS",
-    "FILL_COLUMNS",
     "ORDER_COLUMNS",
     "POSITION_COLUMNS",
+    "RUNNING",
     "RUN_COLUMNS",
     "Changes",
     "RunProjection",
@@ -61,17 +63,13 @@ ORDER_COLUMNS: Final = (
     "venue_order_id", "ts_created", "ts_updated",
 )  # fmt: skip
 """Latest state per order; `seq` is its OrderInitialized's (creation order)."""
-FILL_COLUMNS: Final = (
-    "run_id", "seq", "trade_id", "client_order_id", "symbol", "side", "price", "quantity",
-    "fee", "fee_currency", "liquidity", "ts_event",
-)  # fmt: skip
 POSITION_COLUMNS: Final = (
     "run_id", "seq", "account", "symbol", "currency", "quantity", "avg_entry_price",
     "realized_pnl", "fees", "ts_event",
 )  # fmt: skip
-"""Both `positions` (latest per account and symbol) and `position_history` (every one)."""
+"""Latest per account and symbol; `seq` is the snapshot's."""
 BALANCE_COLUMNS: Final = ("run_id", "seq", "account", "asset", "total", "ts_event")
-EQUITY_COLUMNS: Final = ("run_id", "seq", "ts_event", "account", "currency", "equity")
+"""Latest per account and asset."""
 
 RUNNING: Final = "RUNNING"
 
@@ -80,17 +78,14 @@ Row = tuple[Any, ...]
 
 @dataclass(slots=True)
 class Changes:
-    """Rows changed since the last drain. `run_ended` is (ts_ended, status, reason);
-    `positions` and `balances` hold the latest row per key, the others every row."""
+    """Rows changed since the last drain, one per key (the latest). `run_ended` is
+    (ts_ended, status, reason)."""
 
     run_started: Row | None = None
     run_ended: tuple[int, str, str] | None = None
     orders: list[Row] = field(default_factory=list)
-    fills: list[Row] = field(default_factory=list)
     positions: list[Row] = field(default_factory=list)
-    position_history: list[Row] = field(default_factory=list)
     balances: list[Row] = field(default_factory=list)
-    equity: list[Row] = field(default_factory=list)
 
 
 class _Tracked:
@@ -121,6 +116,7 @@ class RunProjection:
         self.run_id = run_id
         self.started = False
         self.ended = False
+        self._open = False  # started and not ended: the one check on the hot path
         self._orders: dict[str, _Tracked] = {}
         self._closed: dict[str, OrderStatus] = {}
         self._dirty: dict[str, _Tracked] = {}
@@ -131,11 +127,13 @@ class RunProjection:
             RunStarted: self._run_started,
             RunEnded: self._run_ended,
             OrderInitialized: self._initialized,
-            BracketCreated: self._nothing,  # its orders carry it: the exits name the bracket
+            BracketCreated: self._nothing,  # the exits' OrderInitialized name the bracket
             PositionSnapshot: self._position,
             BalanceSnapshot: self._balance,
-            EquitySample: self._equity,
+            EquitySample: self._nothing,  # one row per record: served from the journal
         }
+        for kind in RECORD_TYPES:  # every other record is an order event
+            self._handlers.setdefault(kind, self._order_event)
 
     @property
     def open_orders(self) -> int:
@@ -145,20 +143,17 @@ class RunProjection:
     def fold(self, seq: int, record: JournalRecord) -> None:
         """Folds one record in; StoreError (and nothing changed) when the run cannot
         take it here."""
-        tag = type(record).__name__
-        if self.ended:
-            rule = f"comes after the RunEnded of {self.run_id} (rule: nothing follows it)"
-            raise StoreError("record", tag, rule)
-        if not self.started and not isinstance(record, RunStarted):
-            rule = f"comes before the RunStarted of {self.run_id} (rule: a run begins with it)"
+        if not self._open and (self.ended or type(record) is not RunStarted):
+            tag = type(record).__name__
+            if self.ended:
+                rule = f"comes after the RunEnded of {self.run_id} (rule: nothing follows it)"
+            else:
+                rule = f"comes before the RunStarted of {self.run_id} (rule: a run begins with it)"
             raise StoreError("record", tag, rule)
         handler = self._handlers.get(type(record))
-        if handler is not None:
-            handler(seq, record)
-        elif isinstance(record, OrderEvent) and type(record) is not OrderEvent:
-            self._order_event(seq, record)
-        else:
-            raise StoreError("record", tag, "is not a journal record type")
+        if handler is None:
+            raise StoreError("record", type(record).__name__, "is not a journal record type")
+        handler(seq, record)
 
     def drain(self) -> Changes:
         """Rows changed since the last drain; closed orders then leave the cache."""
@@ -182,7 +177,7 @@ class RunProjection:
         if self.started or record.run_id != self.run_id:
             rule = f"is a second start (rule: {self.run_id} has one RunStarted, its first record)"
             raise StoreError("RunStarted.run_id", record.run_id, rule)
-        self.started = True
+        self.started = self._open = True
         self._changes.run_started = (
             record.run_id,
             record.mode,
@@ -200,6 +195,7 @@ class RunProjection:
             rule = f"is another run (rule: this store writes {self.run_id})"
             raise StoreError("RunEnded.run_id", record.run_id, rule)
         self.ended = True
+        self._open = False
         self._changes.run_ended = (record.ts_event, record.status, record.reason)
 
     def _nothing(self, seq: int, record: JournalRecord) -> None:
@@ -231,24 +227,6 @@ class RunProjection:
             raise StoreError(tag, cid, f"does not apply: {err}") from err
         tracked.ts_updated = record.ts_event
         self._dirty[cid] = tracked
-        if isinstance(record, OrderFilled):
-            f = record.fill
-            self._changes.fills.append(
-                (
-                    self.run_id,
-                    seq,
-                    f.trade_id,
-                    cid,
-                    f.symbol,
-                    f.side.value,
-                    str(f.price),
-                    str(f.quantity),
-                    str(f.fee),
-                    f.fee_currency,
-                    f.liquidity.value,
-                    f.ts_event,
-                )
-            )
 
     def _position(self, seq: int, r: PositionSnapshot) -> None:
         row = (
@@ -264,15 +242,10 @@ class RunProjection:
             r.ts_event,
         )
         self._positions[(r.account, r.symbol)] = row
-        self._changes.position_history.append(row)
 
     def _balance(self, seq: int, r: BalanceSnapshot) -> None:
         row = (self.run_id, seq, r.account, r.asset, str(r.total), r.ts_event)
         self._balances[(r.account, r.asset)] = row
-
-    def _equity(self, seq: int, r: EquitySample) -> None:
-        row = (self.run_id, seq, r.ts_event, r.account, r.currency, str(r.equity))
-        self._changes.equity.append(row)
 
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
         o = tracked.order

@@ -7,19 +7,25 @@ committed transaction through a crash or SIGKILL of the process, and the file is
 corrupted, but a power cut or OS crash can lose the last transactions committed before
 it (the WAL is synced at checkpoints, not at each commit). `synchronous="FULL"` syncs
 the WAL at every commit and loses nothing committed, at the cost of an fsync per kernel
-batch.
+batch (about half the write rate here: see benches/journal.py).
 
-Writing: `append` encodes the record (`codec`), folds it into the read models
-(`readmodel`; a record the run cannot take is refused there) and inserts the journal
-row inside the current transaction (BEGIN IMMEDIATE at the first append after a
-commit). `commit` writes the read-model rows changed by the batch, then COMMITs: the
-journal and its read models move together. Nothing uncommitted survives a crash or
-`close` (which rolls back): that is the contract the kernel builds on.
+Writing: `append` encodes the record (`codec`) and folds it into the read models
+(`readmodel`, which refuses a record the run cannot take); either refusal changes
+nothing. The batch is held in memory (`records()` serves it after the committed ones)
+and `commit` writes it in one transaction: BEGIN IMMEDIATE, the journal rows in
+multi-row INSERTs, the read-model rows the batch changed, COMMIT. The journal and its
+read models therefore move together, the write lock is held only while committing, and
+nothing uncommitted survives a crash or `close`: the contract the kernel builds on. A
+failed commit loses the whole batch (the store then goes on from what the file holds).
+One writer per run: two stores appending to the same run would collide at commit.
 
-Reading: `RunReader` opens its own read-only connection and sees committed data only:
-runs, orders, fills, positions, balances and equity as plain dicts and tuples, money as
-Decimal. SQL lives here; the codec and the projection know nothing of SQLite, so a
-PostgreSQL store can reuse both."""
+Read models: `runs`, `orders`, `positions` and `balances` are tables of latest state;
+`fills`, `position_history` and `equity` have one row per journal record, so they are
+views over the journal (json_extract of the codec's documents) instead of second
+copies that would double the writes. `RunReader` opens its own read-only connection
+and sees committed data only, as plain dicts and tuples with Decimal amounts. SQL
+lives here; the codec and the projection know nothing of SQLite, so a PostgreSQL store
+can reuse both."""
 
 from __future__ import annotations
 
@@ -52,6 +58,10 @@ StrPath = str | os.PathLike[str]
 
 BUSY_TIMEOUT_S: Final = 5.0
 """How long a writer waits for another connection's write lock before giving up."""
+CHECKPOINT_PAGES: Final = 8192
+"""WAL pages (4 KiB) between automatic checkpoints: 32 MiB. Each checkpoint syncs the
+WAL and the file, which a fast backtest would otherwise pay every 4 MiB (SQLite's
+default); the WAL file grows to this size in exchange."""
 
 _V1: Final = (
     """CREATE TABLE runs (
@@ -97,21 +107,6 @@ _V1: Final = (
         ts_updated INTEGER NOT NULL,
         PRIMARY KEY (run_id, client_order_id)
     )""",
-    """CREATE TABLE fills (
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        trade_id TEXT NOT NULL,
-        client_order_id TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        side TEXT NOT NULL,
-        price TEXT NOT NULL,
-        quantity TEXT NOT NULL,
-        fee TEXT NOT NULL,
-        fee_currency TEXT NOT NULL,
-        liquidity TEXT NOT NULL,
-        ts_event INTEGER NOT NULL,
-        PRIMARY KEY (run_id, seq)
-    )""",
     """CREATE TABLE positions (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -125,19 +120,6 @@ _V1: Final = (
         ts_event INTEGER NOT NULL,
         PRIMARY KEY (run_id, account, symbol)
     )""",
-    """CREATE TABLE position_history (
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        account TEXT NOT NULL,
-        symbol TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        quantity TEXT NOT NULL,
-        avg_entry_price TEXT NOT NULL,
-        realized_pnl TEXT NOT NULL,
-        fees TEXT NOT NULL,
-        ts_event INTEGER NOT NULL,
-        PRIMARY KEY (run_id, seq)
-    )""",
     """CREATE TABLE balances (
         run_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
@@ -147,15 +129,41 @@ _V1: Final = (
         ts_event INTEGER NOT NULL,
         PRIMARY KEY (run_id, account, asset)
     )""",
-    """CREATE TABLE equity (
-        run_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        ts_event INTEGER NOT NULL,
-        account TEXT NOT NULL,
-        currency TEXT NOT NULL,
-        equity TEXT NOT NULL,
-        PRIMARY KEY (run_id, seq)
-    )""",
+    # One row per record: views over the journal, which already holds them exactly.
+    """CREATE VIEW fills AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.fill.trade_id') AS trade_id,
+        json_extract(body, '$.client_order_id') AS client_order_id,
+        json_extract(body, '$.fill.symbol') AS symbol,
+        json_extract(body, '$.fill.side') AS side,
+        json_extract(body, '$.fill.price') AS price,
+        json_extract(body, '$.fill.quantity') AS quantity,
+        json_extract(body, '$.fill.fee') AS fee,
+        json_extract(body, '$.fill.fee_currency') AS fee_currency,
+        json_extract(body, '$.fill.liquidity') AS liquidity,
+        json_extract(body, '$.fill.ts_event') AS ts_event
+    FROM journal WHERE type = 'OrderFilled'""",
+    """CREATE VIEW position_history AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.symbol') AS symbol,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.quantity') AS quantity,
+        json_extract(body, '$.avg_entry_price') AS avg_entry_price,
+        json_extract(body, '$.realized_pnl') AS realized_pnl,
+        json_extract(body, '$.fees') AS fees,
+        ts_event
+    FROM journal WHERE type = 'PositionSnapshot'""",
+    """CREATE VIEW equity AS SELECT
+        run_id,
+        seq,
+        ts_event,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.equity') AS equity
+    FROM journal WHERE type = 'EquitySample'""",
 )
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
@@ -172,33 +180,43 @@ _MONEY: Final = frozenset(
 """Columns held as decimal strings, read back as Decimal."""
 
 
-def _upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
-    names = ", ".join(columns)
-    marks = ", ".join("?" for _ in columns)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-    return (
-        f"INSERT INTO {table} ({names}) VALUES ({marks})"
-        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-    )
+def _values(columns: int, rows: int) -> str:
+    row = "(" + ", ".join("?" for _ in range(columns)) + ")"
+    return "VALUES " + ", ".join(row for _ in range(rows))
 
 
-def _insert(table: str, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+class _Bulk:
+    """One table's INSERT (or upsert) for any number of rows: statements of 64, 32, ...
+    1 rows, so a batch takes a few executes and SQLite keeps few prepared statements.
+    A multi-row INSERT costs about two thirds of executemany per row."""
+
+    def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
+        head = f"INSERT INTO {table} ({', '.join(columns)}) "
+        tail = ""
+        if key:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        self.width = len(columns)
+        self._sql = {n: head + _values(self.width, n) + tail for n in _CHUNKS}
+
+    def write(self, cursor: sqlite3.Cursor, flat: list[Any]) -> None:
+        """`flat`: the rows' values one after another (len = rows * width)."""
+        at = 0
+        rows = len(flat) // self.width
+        for n in _CHUNKS:
+            while rows >= n:
+                end = at + n * self.width
+                cursor.execute(self._sql[n], flat[at:end])
+                at, rows = end, rows - n
 
 
-_INSERT_JOURNAL: Final = _insert("journal", ("run_id", "seq", "type", "ts_event", "body"))
-_INSERT_RUN: Final = _insert("runs", readmodel.RUN_COLUMNS)
+_CHUNKS: Final = (64, 32, 16, 8, 4, 2, 1)
+_JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body"))
+_ORDERS: Final = _Bulk("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
+_POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
+_BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset"))
+_RUNS: Final = _Bulk("runs", readmodel.RUN_COLUMNS)
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
-_UPSERT_ORDER: Final = _upsert("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
-_INSERT_FILL: Final = _insert("fills", readmodel.FILL_COLUMNS)
-_UPSERT_POSITION: Final = _upsert(
-    "positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol")
-)
-_INSERT_POSITION_HISTORY: Final = _insert("position_history", readmodel.POSITION_COLUMNS)
-_UPSERT_BALANCE: Final = _upsert(
-    "balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset")
-)
-_INSERT_EQUITY: Final = _insert("equity", readmodel.EQUITY_COLUMNS)
 _JOURNAL_CHUNK: Final = 512
 
 
@@ -231,6 +249,9 @@ def connect(path: StrPath, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Co
         if mode != "wal":
             raise StoreError("journal_mode", mode, "is not wal (rule: WAL on a local disk)")
         conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        # The per-record read models are views that read the journal's JSON.
+        conn.execute("""SELECT json_extract('{"a": 1}', '$.a')""")
         migrate(conn)
     except sqlite3.Error as err:
         conn.close()
@@ -316,11 +337,14 @@ class SqliteStore:
     def __init__(self, conn: sqlite3.Connection, path: str, run_id: str) -> None:
         """Private: use `SqliteStore.open`."""
         self._conn: sqlite3.Connection | None = conn
+        self._cursor = conn.cursor()
         self._path = path
         self._run_id = run_id
         self._projection = RunProjection(run_id)
-        self._seq = 0  # the last sequence number appended
-        self._committed = 0  # the last sequence number committed
+        self._committed = 0  # the last sequence number in the file
+        self._next = 1  # the next one to append
+        self._batch: list[tuple[int, JournalRecord]] = []
+        self._rows: list[Any] = []  # the batch's journal rows, values one after another
 
     @classmethod
     def open(
@@ -338,7 +362,7 @@ class SqliteStore:
         if (run is None) == (resume is None):
             given = "both" if run is not None else "neither"
             rule = "(rule: exactly one of run= for a new run or resume= for an existing one)"
-            raise StoreError("run/resume", given, f"given {rule}")
+            raise StoreError("run, resume", given, f"given {rule}")
         if run is not None and not isinstance(run, RunStarted):
             raise StoreError("run", run, "is not a RunStarted record")
         where = os.fspath(path)
@@ -373,53 +397,64 @@ class SqliteStore:
     @property
     def uncommitted(self) -> int:
         """Records appended since the last commit (lost if the process dies now)."""
-        return self._seq - self._committed
+        return len(self._batch)
 
     # --- the port -------------------------------------------------------------------------
     def append(self, record: JournalRecord) -> int:
-        conn = self._connection()
+        if self._conn is None:
+            self._connection()  # raises: closed
         body = encode(record)  # refuses what is not a record: nothing changed yet
-        seq = self._seq + 1
+        seq = self._next
         self._projection.fold(seq, record)  # refuses what the run cannot take: idem
-        try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                _INSERT_JOURNAL,
-                (self._run_id, seq, type(record).__name__, record.ts_event, body.decode()),
-            )
-        except sqlite3.Error as err:
-            raise self._failed("append", err) from err
-        self._seq = seq
+        self._next = seq + 1
+        self._batch.append((seq, record))
+        self._rows += (self._run_id, seq, type(record).__name__, record.ts_event, body.decode())
         return seq
 
     def commit(self) -> None:
         conn = self._connection()
-        if self._seq == self._committed:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")  # an empty batch: release the write lock
+        if not self._batch:
             return
         changes = self._projection.drain()
+        cursor = self._cursor
         try:
-            self._write(conn, changes)
-            conn.execute("COMMIT")
+            cursor.execute("BEGIN IMMEDIATE")
+            _JOURNAL.write(cursor, self._rows)
+            self._write(cursor, changes)
+            cursor.execute("COMMIT")
         except sqlite3.Error as err:
-            raise self._failed("commit", err) from err
-        self._committed = self._seq
+            lost = len(self._batch)
+            rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self._rebuild()
+            except (sqlite3.Error, StoreError) as again:
+                self.close()
+                rule += f"; reading the file back failed too ({again}): store closed"
+            raise StoreError("commit", self._run_id, rule) from err
+        self._committed = self._next - 1
+        self._batch = []
+        self._rows = []
 
     def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
-        return _journal(self._connection(), self._run_id, max(after, 0))
+        """The committed records from the file, then the batch from memory."""
+        conn = self._connection()
+        last = max(after, 0)
+        for seq, record in _journal(conn, self._run_id, last):
+            yield seq, record
+            last = seq
+        for seq, record in list(self._batch):  # a commit while iterating moves nothing twice
+            if seq > last:
+                yield seq, record
+                last = seq
 
     # --- lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Closes the file. An uncommitted batch is rolled back, as a crash would lose it."""
+        """Closes the file. An uncommitted batch is dropped, as a crash would lose it."""
         conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        finally:
+        self._batch, self._rows = [], []
+        if conn is not None:
             conn.close()
 
     def __enter__(self) -> SqliteStore:
@@ -434,7 +469,9 @@ class SqliteStore:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._conn is None else f"seq={self._seq} committed={self._committed}"
+        state = "closed" if self._conn is None else (
+            f"committed={self._committed} uncommitted={len(self._batch)}"
+        )
         return f"SqliteStore({self._path!r}, run {self._run_id}, {state})"
 
     # --- internals ------------------------------------------------------------------------
@@ -457,9 +494,7 @@ class SqliteStore:
 
     def _resume(self) -> None:
         conn = self._connection()
-        row = conn.execute(
-            "SELECT status FROM runs WHERE run_id = ?", (self._run_id,)
-        ).fetchone()
+        row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (self._run_id,)).fetchone()
         if row is None:
             raise StoreError("resume", self._run_id, "is not a run in this file")
         if row[0] != RUNNING:
@@ -468,63 +503,29 @@ class SqliteStore:
         self._rebuild()
 
     def _rebuild(self) -> None:
-        """The projection and sequence numbers from what this connection sees: committed
-        rows (already in the read models), then the rows of its open transaction, if any
-        (their read-model rows are still to be written at commit)."""
-        conn = self._connection()
-        keep_batch = conn.in_transaction
+        """Projection and numbering from the committed journal; any batch is dropped."""
         projection = RunProjection(self._run_id)
         last = 0
-        upto = self._committed if keep_batch else None
-        for seq, record in _journal(conn, self._run_id, 0, upto):
+        for seq, record in _journal(self._connection(), self._run_id, 0):
             projection.fold(seq, record)
             last = seq
-        projection.drain()
-        committed = last
-        if keep_batch:
-            for seq, record in _journal(conn, self._run_id, committed):
-                projection.fold(seq, record)
-                last = seq
-        self._projection, self._seq, self._committed = projection, last, committed
+        projection.drain()  # its rows are in the file already
+        self._projection, self._committed, self._next = projection, last, last + 1
+        self._batch, self._rows = [], []
 
-    def _failed(self, step: str, err: sqlite3.Error) -> StoreError:
-        """After a failed write: when SQLite kept the transaction, only the failed
-        statement is undone and the batch goes on; otherwise the batch is lost. Either way
-        the projection is rebuilt from the file."""
-        conn = self._connection()
-        try:
-            if conn.in_transaction and (step == "commit" or self._seq == self._committed):
-                # Never commit a half-written batch later; never hold the write lock idle.
-                conn.execute("ROLLBACK")
-            lost = 0 if conn.in_transaction else self._seq - self._committed
-            self._rebuild()
-        except (sqlite3.Error, StoreError) as again:
-            self.close()
-            rule = f"failed ({err}), then the file could not be read back ({again}); store closed"
-            return StoreError(step, self._run_id, rule)
-        if lost:
-            rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
-        else:
-            rule = f"failed ({err}); nothing of this record was written"
-        return StoreError(step, self._run_id, rule)
-
-    def _write(self, conn: sqlite3.Connection, changes: readmodel.Changes) -> None:
+    def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
-            conn.execute(_INSERT_RUN, changes.run_started)
-        if changes.orders:
-            conn.executemany(_UPSERT_ORDER, changes.orders)
-        if changes.fills:
-            conn.executemany(_INSERT_FILL, changes.fills)
-        if changes.position_history:
-            conn.executemany(_INSERT_POSITION_HISTORY, changes.position_history)
-            conn.executemany(_UPSERT_POSITION, changes.positions)
-        if changes.balances:
-            conn.executemany(_UPSERT_BALANCE, changes.balances)
-        if changes.equity:
-            conn.executemany(_INSERT_EQUITY, changes.equity)
+            _RUNS.write(cursor, list(changes.run_started))
+        for bulk, rows in (
+            (_ORDERS, changes.orders),
+            (_POSITIONS, changes.positions),
+            (_BALANCES, changes.balances),
+        ):
+            if rows:
+                bulk.write(cursor, [value for row in rows for value in row])
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
-            conn.execute(_END_RUN, (ts, status, reason, self._run_id))
+            cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
 
 
 # --- the reader ---------------------------------------------------------------------------------
