@@ -418,6 +418,7 @@ def test_reader_errors_name_what_is_missing(store: SqliteStore, path: Path, tmp_
             reader.equity("run-1")
         assert reader.equity("run-1", account="main") == [(2_000, D(1)), (2_000, D(2))]
         assert reader.equity("run-1", account="hedge") == [(2_000, D(3))]
+        assert reader.equity("run-1", account="hedge", currency="BTC") == []
 
 
 # --- read models written by a real OrderManager ---------------------------------------------

@@ -6,8 +6,8 @@ mode so readers never block the writer, and a `schema_version` table moved forwa
 committed transaction through a crash or SIGKILL of the process, and the file is never
 corrupted, but a power cut or OS crash can lose the last transactions committed before
 it (the WAL is synced at checkpoints, not at each commit). `synchronous="FULL"` syncs
-the WAL at every commit and loses nothing committed, at the cost of an fsync per kernel
-batch (about half the write rate here: see benches/journal.py).
+the WAL at every commit and loses nothing committed, at the cost of an fsync per
+commit (benches/journal.py measures both).
 
 Writing: `append` encodes the record (`codec`) and folds it into the read models
 (`readmodel`, which refuses a record the run cannot take); either refusal changes
@@ -311,17 +311,15 @@ def migrate(
 
 
 def _journal(
-    conn: sqlite3.Connection, run_id: str, after: int, upto: int | None = None
+    conn: sqlite3.Connection, run_id: str, after: int
 ) -> Iterator[tuple[int, JournalRecord]]:
-    """The run's records with after < seq (<= upto), in chunks: no cursor stays open
-    while the caller works, so appends between chunks are safe."""
+    """The run's records with seq > after, read in chunks so that no cursor stays open
+    while the caller works (it may commit in between)."""
     last = after
-    limit = upto if upto is not None else 2**63 - 1
     while True:
         rows = conn.execute(
-            "SELECT seq, body FROM journal WHERE run_id = ? AND seq > ? AND seq <= ?"
-            " ORDER BY seq LIMIT ?",
-            (run_id, last, limit, _JOURNAL_CHUNK),
+            "SELECT seq, body FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, last, _JOURNAL_CHUNK),
         ).fetchall()
         for seq, body in rows:
             yield seq, decode(body)
@@ -576,16 +574,21 @@ class RunReader:
         """Latest total per account and asset."""
         return self._of_run("balances", run_id, "account, asset")
 
-    def equity(self, run_id: str, account: str | None = None) -> list[tuple[int, Decimal]]:
-        """(ts_event, equity) in journal order, for `account` (needed only when the run
-        sampled several accounts or currencies)."""
-        rows = self._of_run("equity", run_id, "seq")
-        if account is not None:
-            rows = [r for r in rows if r["account"] == account]
+    def equity(
+        self, run_id: str, account: str | None = None, currency: str | None = None
+    ) -> list[tuple[int, Decimal]]:
+        """(ts_event, equity) in journal order for one curve: name the account (and the
+        currency) only when the run sampled several."""
+        rows = [
+            r
+            for r in self._of_run("equity", run_id, "seq")
+            if (account is None or r["account"] == account)
+            and (currency is None or r["currency"] == currency)
+        ]
         curves = sorted({(r["account"], r["currency"]) for r in rows})
         if len(curves) > 1:
-            rule = f"is ambiguous: {run_id} has curves {curves} (rule: name one account)"
-            raise StoreError("account", account, rule)
+            rule = f"is ambiguous: {run_id} has curves {curves} (rule: name one)"
+            raise StoreError("account, currency", (account, currency), rule)
         return [(r["ts_event"], r["equity"]) for r in rows]
 
     def records(self, run_id: str, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
