@@ -110,6 +110,17 @@ def test_wal_mode_and_the_synchronous_choice(tmp_path: Path) -> None:
     assert caught.value.field == "synchronous"
 
 
+def test_a_path_that_cannot_hold_a_store_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot be opened as a store") as caught:
+        SqliteStore.open(tmp_path / "missing-dir" / "x.db", run=run_started())
+    assert caught.value.field == "path"
+    garbage = tmp_path / "notes.txt"
+    garbage.write_bytes(b"not a database, just text" * 100)
+    with pytest.raises(StoreError, match="is not a usable store"):
+        SqliteStore.open(garbage, run=run_started())
+    assert garbage.read_bytes() == b"not a database, just text" * 100
+
+
 def test_a_new_file_is_at_the_current_schema_version(store: SqliteStore, path: Path) -> None:
     with raw(path) as conn:
         assert schema_version(conn) == SCHEMA_VERSION == 1

@@ -135,11 +135,6 @@ class RunProjection:
         for kind in RECORD_TYPES:  # every other record is an order event
             self._handlers.setdefault(kind, self._order_event)
 
-    @property
-    def open_orders(self) -> int:
-        """Orders in the cache (not yet closed, or closed since the last drain)."""
-        return len(self._orders)
-
     def fold(self, seq: int, record: JournalRecord) -> None:
         """Folds one record in; StoreError (and nothing changed) when the run cannot
         take it here."""
