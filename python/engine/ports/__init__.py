@@ -3,7 +3,7 @@
 Adapters in `adapters/` implement them; tests use hand-written fakes."""
 
 from engine.ports.clock import Clock, SettableClock
-from engine.ports.store import Store
+from engine.ports.store import Store, StoreError
 from engine.ports.venue import ExecutionVenue, SimulatedMarket, VenueCapabilities
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "SettableClock",
     "SimulatedMarket",
     "Store",
+    "StoreError",
     "VenueCapabilities",
 ]

@@ -12,17 +12,36 @@ from typing import Protocol
 
 from engine.domain.journal import JournalRecord
 
-__all__ = ["Store"]
+__all__ = ["Store", "StoreError"]
+
+
+class StoreError(Exception):
+    """The store refused a request or could not do it (a record it cannot take, a broken
+    file, a failed write). Like the domain's errors it names the field, the value and the
+    rule; a refused append changed nothing."""
+
+    def __init__(self, field: str, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        if isinstance(value, str):  # bare unless empty or padded, as the domain's errors
+            shown = value if value and value == value.strip() else repr(value)
+        else:
+            shown = str(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"{field} {shown} {rule}")
 
 
 class Store(Protocol):
     def append(self, record: JournalRecord) -> int:
         """Adds one record to the current batch; returns its sequence number in the run
-        (1, 2, ...). Raises when it cannot: the caller then changes nothing."""
+        (1, 2, ...). Raises (StoreError) when it cannot: the caller then changes nothing."""
         ...
 
     def commit(self) -> None:
-        """Makes every record appended since the last commit durable, atomically."""
+        """Makes every record appended since the last commit durable, atomically. When it
+        raises, none of them is kept: the run must stop (the caller's state has moved on)."""
         ...
 
     def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:

@@ -1,0 +1,643 @@
+"""SQLite store, the default journal: one file holds many runs; a `SqliteStore` writes one.
+
+File: created 0600 (its -wal and -shm files take the same mode from it), WAL journal
+mode so readers never block the writer, and a `schema_version` table moved forward by
+`MIGRATIONS`. Durability: `synchronous=NORMAL` (the default here) keeps every
+committed transaction through a crash or SIGKILL of the process, and the file is never
+corrupted, but a power cut or OS crash can lose the last transactions committed before
+it (the WAL is synced at checkpoints, not at each commit). `synchronous="FULL"` syncs
+the WAL at every commit and loses nothing committed, at the cost of an fsync per
+commit (benches/journal.py measures both).
+
+Writing: `append` encodes the record (`codec`) and folds it into the read models
+(`readmodel`, which refuses a record the run cannot take); either refusal changes
+nothing. The batch is held in memory (`records()` serves it after the committed ones)
+and `commit` writes it in one transaction: BEGIN IMMEDIATE, the journal rows in
+multi-row INSERTs, the read-model rows the batch changed, COMMIT. The journal and its
+read models therefore move together, the write lock is held only while committing, and
+nothing uncommitted survives a crash or `close`: the contract the kernel builds on. A
+failed commit loses the whole batch (the store then goes on from what the file holds).
+One writer per run: two stores appending to the same run would collide at commit.
+
+Read models: `runs`, `orders`, `positions` and `balances` are tables of latest state;
+`fills`, `position_history` and `equity` have one row per journal record, so they are
+views over the journal (json_extract of the codec's documents) instead of second
+copies that would double the writes. `RunReader` opens its own read-only connection
+and sees committed data only, as plain dicts and tuples with Decimal amounts. SQL
+lives here; the codec and the projection know nothing of SQLite, so a PostgreSQL store
+can reuse both."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, Literal
+
+from adapters.store import readmodel
+from adapters.store.codec import decode, encode
+from adapters.store.readmodel import RUNNING, RunProjection
+from engine.domain.journal import JournalRecord, RunStarted
+from engine.ports.store import StoreError
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "RunReader",
+    "SqliteStore",
+    "connect",
+    "migrate",
+    "schema_version",
+]
+
+Synchronous = Literal["NORMAL", "FULL"]
+StrPath = str | os.PathLike[str]
+
+BUSY_TIMEOUT_S: Final = 5.0
+"""How long a writer waits for another connection's write lock before giving up."""
+CHECKPOINT_PAGES: Final = 8192
+"""WAL pages (4 KiB) between automatic checkpoints: 32 MiB. Each checkpoint syncs the
+WAL and the file, which a fast backtest would otherwise pay every 4 MiB (SQLite's
+default); the WAL file grows to this size in exchange."""
+
+_V1: Final = (
+    """CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        mode TEXT NOT NULL,
+        strategy TEXT NOT NULL,
+        params_json TEXT NOT NULL,
+        config_json TEXT NOT NULL,
+        ts_started INTEGER NOT NULL,
+        ts_ended INTEGER,
+        status TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )""",
+    """CREATE TABLE journal (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    )""",
+    # The audit trail is append-only in the file too, not only by convention.
+    """CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    """CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    """CREATE TABLE orders (
+        run_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        order_type TEXT NOT NULL,
+        time_in_force TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        price TEXT,
+        trigger_price TEXT,
+        status TEXT NOT NULL,
+        filled_qty TEXT NOT NULL,
+        avg_fill_price TEXT,
+        venue_order_id TEXT NOT NULL,
+        ts_created INTEGER NOT NULL,
+        ts_updated INTEGER NOT NULL,
+        PRIMARY KEY (run_id, client_order_id)
+    )""",
+    """CREATE TABLE positions (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        avg_entry_price TEXT NOT NULL,
+        realized_pnl TEXT NOT NULL,
+        fees TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, account, symbol)
+    )""",
+    """CREATE TABLE balances (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        total TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        PRIMARY KEY (run_id, account, asset)
+    )""",
+    # One row per record: views over the journal, which already holds them exactly.
+    """CREATE VIEW fills AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.fill.trade_id') AS trade_id,
+        json_extract(body, '$.client_order_id') AS client_order_id,
+        json_extract(body, '$.fill.symbol') AS symbol,
+        json_extract(body, '$.fill.side') AS side,
+        json_extract(body, '$.fill.price') AS price,
+        json_extract(body, '$.fill.quantity') AS quantity,
+        json_extract(body, '$.fill.fee') AS fee,
+        json_extract(body, '$.fill.fee_currency') AS fee_currency,
+        json_extract(body, '$.fill.liquidity') AS liquidity,
+        json_extract(body, '$.fill.ts_event') AS ts_event
+    FROM journal WHERE type = 'OrderFilled'""",
+    """CREATE VIEW position_history AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.symbol') AS symbol,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.quantity') AS quantity,
+        json_extract(body, '$.avg_entry_price') AS avg_entry_price,
+        json_extract(body, '$.realized_pnl') AS realized_pnl,
+        json_extract(body, '$.fees') AS fees,
+        ts_event
+    FROM journal WHERE type = 'PositionSnapshot'""",
+    """CREATE VIEW equity AS SELECT
+        run_id,
+        seq,
+        ts_event,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.equity') AS equity
+    FROM journal WHERE type = 'EquitySample'""",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+"""Step n (1-based) takes a file from schema version n-1 to n. Append steps; never edit
+one that has shipped."""
+SCHEMA_VERSION: Final = len(MIGRATIONS)
+
+_MONEY: Final = frozenset(
+    {
+        "quantity", "price", "trigger_price", "filled_qty", "avg_fill_price", "fee",
+        "avg_entry_price", "realized_pnl", "fees", "total", "equity",
+    }
+)  # fmt: skip
+"""Columns held as decimal strings, read back as Decimal."""
+
+
+def _values(columns: int, rows: int) -> str:
+    row = "(" + ", ".join("?" for _ in range(columns)) + ")"
+    return "VALUES " + ", ".join(row for _ in range(rows))
+
+
+class _Bulk:
+    """One table's INSERT (or upsert) for any number of rows: statements of 64, 32, ...
+    1 rows, so a batch takes a few executes and SQLite keeps few prepared statements.
+    A multi-row INSERT costs about two thirds of executemany per row."""
+
+    def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
+        head = f"INSERT INTO {table} ({', '.join(columns)}) "
+        tail = ""
+        if key:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        self.width = len(columns)
+        self._sql = {n: head + _values(self.width, n) + tail for n in _CHUNKS}
+
+    def write(self, cursor: sqlite3.Cursor, flat: list[Any]) -> None:
+        """`flat`: the rows' values one after another (len = rows * width)."""
+        at = 0
+        rows = len(flat) // self.width
+        for n in _CHUNKS:
+            while rows >= n:
+                end = at + n * self.width
+                cursor.execute(self._sql[n], flat[at:end])
+                at, rows = end, rows - n
+
+
+_CHUNKS: Final = (64, 32, 16, 8, 4, 2, 1)
+_JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body"))
+_ORDERS: Final = _Bulk("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
+_POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
+_BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset"))
+_RUNS: Final = _Bulk("runs", readmodel.RUN_COLUMNS)
+_END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
+_JOURNAL_CHUNK: Final = 512
+
+
+# --- the file: creation, pragmas, schema ----------------------------------------------------
+def _create_private(path: str) -> None:
+    """Creates the file 0600 if it is missing (whatever the umask); leaves an existing one."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
+def connect(path: StrPath, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Connection:
+    """A writer's connection: the file created 0600 if missing, WAL, `synchronous`, and
+    the schema migrated to SCHEMA_VERSION. Transactions are explicit (autocommit mode)."""
+    if synchronous not in ("NORMAL", "FULL"):
+        raise StoreError("synchronous", synchronous, "is not NORMAL or FULL")
+    where = os.fspath(path)
+    try:
+        _create_private(where)
+        conn = sqlite3.connect(where, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+    except (OSError, sqlite3.Error) as err:
+        raise StoreError("path", where, f"cannot be opened as a store ({err})") from err
+    try:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":
+            raise StoreError("journal_mode", mode, "is not wal (rule: WAL on a local disk)")
+        conn.execute(f"PRAGMA synchronous = {synchronous}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+        # The per-record read models are views that read the journal's JSON.
+        conn.execute("""SELECT json_extract('{"a": 1}', '$.a')""")
+        migrate(conn)
+    except sqlite3.Error as err:
+        conn.close()
+        raise StoreError("path", where, f"is not a usable store ({err})") from err
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The file's schema version; 0 for a file without one (new)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if found is None:
+        return 0
+    row = conn.execute("SELECT version FROM schema_version WHERE id = 1").fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def migrate(
+    conn: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS
+) -> int:
+    """Applies the steps the file lacks, in order, in one transaction (all or none);
+    returns the version reached. A file newer than `migrations` is refused untouched."""
+    known = len(migrations)
+    current = schema_version(conn)
+    if current > known:
+        rule = f"is newer than this code knows ({known}) (rule: open it with a newer quantx)"
+        raise StoreError("schema_version", current, rule)
+    if current == known:
+        return current
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version"
+            " (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)"
+        )
+        current = schema_version(conn)  # again, under the write lock: another may have won
+        if current > known:
+            rule = f"is newer than this code knows ({known}) (rule: open it with a newer quantx)"
+            raise StoreError("schema_version", current, rule)
+        for number in range(current + 1, known + 1):
+            for statement in migrations[number - 1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version (id, version) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+                (number,),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return known
+
+
+def _journal(
+    conn: sqlite3.Connection, run_id: str, after: int
+) -> Iterator[tuple[int, JournalRecord]]:
+    """The run's records with seq > after, read in chunks so that no cursor stays open
+    while the caller works (it may commit in between)."""
+    last = after
+    while True:
+        rows = conn.execute(
+            "SELECT seq, body FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+            (run_id, last, _JOURNAL_CHUNK),
+        ).fetchall()
+        for seq, body in rows:
+            yield seq, decode(body)
+        if len(rows) < _JOURNAL_CHUNK:
+            return
+        last = rows[-1][0]
+
+
+# --- the writer -------------------------------------------------------------------------------
+class SqliteStore:
+    """The Store port over one SQLite file, for one run. Build it with `open`."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str, run_id: str) -> None:
+        """Private: use `SqliteStore.open`."""
+        self._conn: sqlite3.Connection | None = conn
+        self._cursor = conn.cursor()
+        self._path = path
+        self._run_id = run_id
+        self._projection = RunProjection(run_id)
+        self._committed = 0  # the last sequence number in the file
+        self._next = 1  # the next one to append
+        self._batch: list[tuple[int, JournalRecord]] = []
+        self._rows: list[Any] = []  # the batch's journal rows, values one after another
+
+    @classmethod
+    def open(
+        cls,
+        path: StrPath,
+        *,
+        run: RunStarted | None = None,
+        resume: str | None = None,
+        synchronous: Synchronous = "NORMAL",
+    ) -> SqliteStore:
+        """Starts a new run (`run=`: its RunStarted becomes record 1, committed at once)
+        or reopens an existing, unended run to continue it (`resume=` its id: after a
+        crash the journal holds what was committed and appends go on from there).
+        Exactly one of the two."""
+        if (run is None) == (resume is None):
+            given = "both" if run is not None else "neither"
+            rule = "(rule: exactly one of run= for a new run or resume= for an existing one)"
+            raise StoreError("run, resume", given, f"given {rule}")
+        if run is not None and not isinstance(run, RunStarted):
+            raise StoreError("run", run, "is not a RunStarted record")
+        where = os.fspath(path)
+        conn = connect(where, synchronous=synchronous)
+        try:
+            if run is not None:
+                store = cls(conn, where, run.run_id)
+                store._start(run)
+            else:
+                assert resume is not None
+                store = cls(conn, where, resume)
+                store._resume()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def synchronous(self) -> str:
+        """The durability setting in force, as SQLite reports it: NORMAL or FULL."""
+        value = self._connection().execute("PRAGMA synchronous").fetchone()[0]
+        return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(value, str(value))
+
+    @property
+    def uncommitted(self) -> int:
+        """Records appended since the last commit (lost if the process dies now)."""
+        return len(self._batch)
+
+    # --- the port -------------------------------------------------------------------------
+    def append(self, record: JournalRecord) -> int:
+        if self._conn is None:
+            self._connection()  # raises: closed
+        body = encode(record)  # refuses what is not a record: nothing changed yet
+        seq = self._next
+        self._projection.fold(seq, record)  # refuses what the run cannot take: idem
+        self._next = seq + 1
+        self._batch.append((seq, record))
+        self._rows += (self._run_id, seq, type(record).__name__, record.ts_event, body.decode())
+        return seq
+
+    def commit(self) -> None:
+        conn = self._connection()
+        if not self._batch:
+            return
+        changes = self._projection.drain()
+        cursor = self._cursor
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            _JOURNAL.write(cursor, self._rows)
+            self._write(cursor, changes)
+            cursor.execute("COMMIT")
+        except sqlite3.Error as err:
+            lost = len(self._batch)
+            rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                self._rebuild()
+            except (sqlite3.Error, StoreError) as again:
+                self.close()
+                rule += f"; reading the file back failed too ({again}): store closed"
+            raise StoreError("commit", self._run_id, rule) from err
+        self._committed = self._next - 1
+        self._batch = []
+        self._rows = []
+
+    def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
+        """The committed records from the file, then the batch from memory."""
+        conn = self._connection()
+        last = max(after, 0)
+        for seq, record in _journal(conn, self._run_id, last):
+            yield seq, record
+            last = seq
+        for seq, record in list(self._batch):  # a commit while iterating moves nothing twice
+            if seq > last:
+                yield seq, record
+                last = seq
+
+    # --- lifetime ---------------------------------------------------------------------------
+    def close(self) -> None:
+        """Closes the file. An uncommitted batch is dropped, as a crash would lose it."""
+        conn, self._conn = self._conn, None
+        self._batch, self._rows = [], []
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._conn is None else (
+            f"committed={self._committed} uncommitted={len(self._batch)}"
+        )
+        return f"SqliteStore({self._path!r}, run {self._run_id}, {state})"
+
+    # --- internals ------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("store", self._path, "is closed (rule: open it again to use it)")
+        return self._conn
+
+    def _start(self, run: RunStarted) -> None:
+        conn = self._connection()
+        taken = conn.execute(
+            "SELECT 1 FROM runs WHERE run_id = ? UNION ALL SELECT 1 FROM journal WHERE run_id = ?",
+            (run.run_id, run.run_id),
+        ).fetchone()
+        if taken is not None:
+            rule = "already exists in this file (rule: a new id, or resume= to continue it)"
+            raise StoreError("run_id", run.run_id, rule)
+        self.append(run)
+        self.commit()
+
+    def _resume(self) -> None:
+        conn = self._connection()
+        row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (self._run_id,)).fetchone()
+        if row is None:
+            raise StoreError("resume", self._run_id, "is not a run in this file")
+        if row[0] != RUNNING:
+            rule = f"has ended ({row[0]}) (rule: only an unended run can be resumed)"
+            raise StoreError("resume", self._run_id, rule)
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Projection and numbering from the committed journal; any batch is dropped."""
+        projection = RunProjection(self._run_id)
+        last = 0
+        for seq, record in _journal(self._connection(), self._run_id, 0):
+            projection.fold(seq, record)
+            last = seq
+        projection.drain()  # its rows are in the file already
+        self._projection, self._committed, self._next = projection, last, last + 1
+        self._batch, self._rows = [], []
+
+    def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
+        if changes.run_started is not None:
+            _RUNS.write(cursor, list(changes.run_started))
+        for bulk, rows in (
+            (_ORDERS, changes.orders),
+            (_POSITIONS, changes.positions),
+            (_BALANCES, changes.balances),
+        ):
+            if rows:
+                bulk.write(cursor, [value for row in rows for value in row])
+        if changes.run_ended is not None:
+            ts, status, reason = changes.run_ended
+            cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
+
+
+# --- the reader ---------------------------------------------------------------------------------
+class RunReader:
+    """Committed runs and their read models, over a read-only connection of its own.
+
+    What reports and `quantx status/orders/positions/pnl` read: plain dicts keyed by
+    column name (see `adapters.store.readmodel` for the columns), Decimals for amounts.
+    Each call is one query, so it sees one committed state."""
+
+    def __init__(self, path: StrPath) -> None:
+        where = os.fspath(path)
+        if not os.path.exists(where):
+            raise StoreError("path", where, "does not exist (rule: a store file to read)")
+        uri = Path(where).resolve().as_uri() + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+            version = schema_version(conn)
+        except sqlite3.Error as err:
+            raise StoreError("path", where, f"cannot be read as a store ({err})") from err
+        if version != SCHEMA_VERSION:
+            conn.close()
+            rule = f"is not {SCHEMA_VERSION} (rule: open it with SqliteStore to migrate it)"
+            raise StoreError("schema_version", version, rule)
+        self._conn: sqlite3.Connection | None = conn
+        self._path = where
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run, oldest first: run_id, mode, strategy, params_json, config_json,
+        ts_started, ts_ended (None while running), status (RUNNING or the end's), reason."""
+        return self._query("SELECT * FROM runs ORDER BY ts_started, run_id", ())
+
+    def orders(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest state of every order of the run, in creation order."""
+        return self._of_run("orders", run_id, "seq")
+
+    def fills(self, run_id: str) -> list[dict[str, Any]]:
+        return self._of_run("fills", run_id, "seq")
+
+    def positions(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest position per account and symbol."""
+        return self._of_run("positions", run_id, "account, symbol")
+
+    def position_history(self, run_id: str) -> list[dict[str, Any]]:
+        return self._of_run("position_history", run_id, "seq")
+
+    def balances(self, run_id: str) -> list[dict[str, Any]]:
+        """Latest total per account and asset."""
+        return self._of_run("balances", run_id, "account, asset")
+
+    def equity(
+        self, run_id: str, account: str | None = None, currency: str | None = None
+    ) -> list[tuple[int, Decimal]]:
+        """(ts_event, equity) in journal order for one curve: name the account (and the
+        currency) only when the run sampled several."""
+        rows = [
+            r
+            for r in self._of_run("equity", run_id, "seq")
+            if (account is None or r["account"] == account)
+            and (currency is None or r["currency"] == currency)
+        ]
+        curves = sorted({(r["account"], r["currency"]) for r in rows})
+        if len(curves) > 1:
+            rule = f"is ambiguous: {run_id} has curves {curves} (rule: name one)"
+            raise StoreError("account, currency", (account, currency), rule)
+        return [(r["ts_event"], r["equity"]) for r in rows]
+
+    def records(self, run_id: str, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
+        """The run's committed journal, in order."""
+        self._require_run(run_id)
+        return _journal(self._connection(), run_id, max(after, 0))
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def __enter__(self) -> RunReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("reader", self._path, "is closed")
+        return self._conn
+
+    def _require_run(self, run_id: str) -> None:
+        found = self._connection().execute(
+            "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if found is None:
+            raise StoreError("run_id", run_id, f"is not a run in {self._path}")
+
+    def _of_run(self, table: str, run_id: str, order: str) -> list[dict[str, Any]]:
+        self._require_run(run_id)
+        sql = f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}"
+        return self._query(sql, (run_id,))
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        cursor = self._connection().execute(sql, args)
+        names = [d[0] for d in cursor.description]
+        money = [i for i, n in enumerate(names) if n in _MONEY]
+        out = []
+        for row in cursor.fetchall():
+            values = list(row)
+            for i in money:
+                if values[i] is not None:
+                    values[i] = Decimal(values[i])
+            out.append(dict(zip(names, values, strict=True)))
+        return out
