@@ -7,6 +7,8 @@ tiers (`INSTRUMENT_DEFAULTS`), built from the capture's tick and lot sizes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,12 +21,13 @@ import numpy as np
 from adapters.data.binance_capture import open_captures
 from adapters.data.jsonl_events import JsonlEventReader
 from adapters.data.ohlcv_csv import bars_to_events, read_ohlcv_csv
+from adapters.store.codec import encode
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine import _core
 from engine.domain import InstrumentKind
 from engine.domain.instrument import Instrument
-from engine.domain.journal import EquitySample, PositionSnapshot
+from engine.domain.journal import EquitySample, PositionSnapshot, RunEnded, RunStarted
 from engine.kernel import KernelStats, MarketStream
 from engine.marketdata.instruments import InstrumentSpec, UnknownInstrumentError, binance_instrument
 from engine.ports import Store
@@ -38,7 +41,9 @@ __all__ = [
     "INSTRUMENT_DEFAULTS",
     "BacktestResult",
     "DataError",
+    "input_digest",
     "instrument_for",
+    "journal_digest",
     "load_streams",
     "run_backtest",
 ]
@@ -96,6 +101,7 @@ class BacktestResult:
     trade_pnl: list[Decimal]
     traded_notional: Decimal
     equity_end: Decimal | None = None
+    ts_end: int = 0
 
     def statistics(self, params: StatisticsParams = DEFAULT_PARAMS) -> Statistics | None:
         """The run's figures from its journaled equity samples and positions; None when
@@ -239,7 +245,35 @@ def run_backtest(
         trade_pnl=kernel.trade_pnl,
         traded_notional=kernel.traded_notional,
         equity_end=kernel.equity(),
+        ts_end=c.clock().now_ns(),
     )
+
+
+def journal_digest(store: Store) -> str:
+    """SHA-256 of the run's journal in order (canonical encoding), without its RunStarted
+    and RunEnded frame (which carry the run's id): equal inputs give equal digests."""
+    h = hashlib.sha256()
+    for _, record in store.records():
+        if isinstance(record, RunStarted | RunEnded):
+            continue
+        h.update(encode(record))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def input_digest(
+    paths: Sequence[Path], strategy: str, params: Mapping[str, object], config: str
+) -> str:
+    """SHA-256 over the data files' bytes, the strategy, its parameters and the config."""
+    h = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    h.update(strategy.encode())
+    h.update(json.dumps(dict(params), sort_keys=True, default=str).encode())
+    h.update(config.encode())
+    return h.hexdigest()
 
 
 DEFAULT_LIMITS = RiskLimits(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +16,13 @@ from click.testing import CliRunner
 
 from adapters.cli import backtest_cmd
 from adapters.cli.main import main
+from adapters.store.sqlite import RunReader
+
+OUT = Path(tempfile.mkdtemp(prefix="quantx-cli-test-"))
 
 
 def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
+    env = {"QUANTX_OUT": str(OUT), **(env or {})}
     return CliRunner().invoke(main, ["backtest", *args], env=env, catch_exceptions=False)
 
 
@@ -25,6 +31,24 @@ def demo() -> dict[str, Any]:
     result = invoke("--json")
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
+
+
+def test_the_journal_is_sqlite_0600_and_the_same_inputs_give_the_same_journal(
+    demo: dict[str, Any],
+) -> None:
+    again = json.loads(invoke("--json").output)
+    assert again["journal_sha256"] == demo["journal_sha256"]
+    assert again["run_id"] == demo["run_id"] + "-2"  # a second run of the same inputs
+    db = Path(demo["store"])
+    assert db == OUT / "quantx.db" and stat.S_IMODE(db.stat().st_mode) == 0o600
+    reader = RunReader(db)
+    try:
+        runs = {r["run_id"]: r for r in reader.runs()}
+        assert runs[demo["run_id"]]["status"] == "completed"
+        assert len(reader.fills(demo["run_id"])) == demo["fills"]
+        assert len(reader.orders(demo["run_id"])) == demo["orders"]
+    finally:
+        reader.close()
 
 
 def test_the_demo_runs_the_market_maker_on_the_bundled_capture(demo: dict[str, Any]) -> None:
@@ -76,7 +100,9 @@ def test_parameters_from_the_command_line_a_toml_file_and_the_environment(
 def test_user_errors_are_one_line_with_exit_2(
     args: tuple[str, ...], env: dict[str, str] | None, message: str
 ) -> None:
-    result = CliRunner().invoke(main, ["backtest", *args], env=env)
+    result = CliRunner().invoke(
+        main, ["backtest", *args], env={"QUANTX_OUT": str(OUT), **(env or {})}
+    )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert message in result.output and "Traceback" not in result.output
@@ -88,7 +114,9 @@ def test_user_errors_are_one_line_with_exit_2(
 def test_a_bad_toml_file_names_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("cash = = 1\n")
-    result = CliRunner().invoke(main, ["backtest", "--config", str(bad)])
+    result = CliRunner().invoke(
+        main, ["backtest", "--config", str(bad)], env={"QUANTX_OUT": str(OUT)}
+    )
     assert result.exit_code == 2 and f"{bad}: not valid TOML" in result.output
 
 
@@ -104,6 +132,11 @@ def test_ctrl_c_stops_cleanly_and_says_so(monkeypatch: pytest.MonkeyPatch) -> No
     result = invoke("--json")
     out = json.loads(result.output)
     assert result.exit_code == 0 and out["status"] == "interrupted"
+    reader = RunReader(Path(out["store"]))
+    try:
+        assert {r["run_id"]: r["status"] for r in reader.runs()}[out["run_id"]] == "interrupted"
+    finally:
+        reader.close()
     assert out["events"] < 599_012
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 

@@ -84,7 +84,7 @@ def backtest(
 
 
 def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
-    from adapters.backtest import DataError, run_backtest
+    from adapters.backtest import DataError, journal_digest, run_backtest
     from adapters.cli.main import UserError
     from adapters.data.binance_capture import CaptureError
     from adapters.data.jsonl_events import JsonlEventError
@@ -99,6 +99,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     def on_sigint(signum: int, frame: object) -> None:
         stop["requested"] = True
 
+    store, run_id = _open_store(cfg)
     previous = signal.signal(signal.SIGINT, on_sigint)
     bar = _Progress(enabled=not quiet)
     try:
@@ -106,6 +107,8 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
             cfg.data,
             cfg.strategy,
             cfg.params,
+            store=store,
+            run_id=run_id,
             cash=cfg.cash,
             settings=SimSettings(**cfg.venue.model_dump()),
             limits=RiskLimits(**cfg.risk.model_dump()),
@@ -114,10 +117,14 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
             progress=bar.update,
         )
     except (StrategyLoadError, CaptureError, DataError, OhlcvCsvError, JsonlEventError) as err:
+        _end(store, run_id, 0, "failed", str(err))
         raise UserError(str(err)) from None
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous)
+    status = "interrupted" if stop["requested"] else "completed"
+    _end(store, run_id, result.ts_end, status, "")
+    digest = journal_digest(store)
     st = cfg.statistics
     figures = result.statistics(
         StatisticsParams(
@@ -126,12 +133,16 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
             risk_free_rate=st.risk_free_rate,
         )
     )
+    store.close()
     symbols = list(result.instruments)
     positions = {s: result.portfolio.position(s) for s in symbols}
     balances = result.portfolio.balances()
     orders = result.order_manager.orders()
     return {
-        "status": "interrupted" if stop["requested"] else "completed",
+        "run_id": run_id,
+        "store": str(store.path),
+        "journal_sha256": digest,
+        "status": status,
         "strategy": cfg.strategy,
         "data": [str(p) for p in cfg.data],
         "events": result.stats.rows,
@@ -155,6 +166,49 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
         "equity": str(result.equity_end) if result.equity_end is not None else None,
         "statistics": None if figures is None else figures.as_dict(),
     }
+
+
+def _open_store(cfg: RunConfig) -> tuple[Any, str]:
+    """The SQLite journal under `cfg.out` and a new run in it. The run id comes from the
+    inputs' digest (`bt-` + 12 hex digits), with `-2`, `-3`... when the store already
+    has a run of the same inputs."""
+    import json
+
+    from adapters.backtest import input_digest
+    from adapters.store.sqlite import RunReader, SqliteStore
+    from engine.domain.journal import RunStarted
+
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    path = cfg.out / "quantx.db"
+    config_json = cfg.model_dump_json()
+    base = "bt-" + input_digest(cfg.data, cfg.strategy, cfg.params, config_json)[:12]
+    taken: set[str] = set()
+    if path.exists():
+        reader = RunReader(path)
+        try:
+            taken = {str(r["run_id"]) for r in reader.runs()}
+        finally:
+            reader.close()
+    run_id, n = base, 1
+    while run_id in taken:
+        n += 1
+        run_id = f"{base}-{n}"
+    started = RunStarted(
+        run_id=run_id,
+        ts_event=0,
+        mode="backtest",
+        strategy=cfg.strategy,
+        params_json=json.dumps(cfg.params, sort_keys=True, default=str),
+        config_json=config_json,
+    )
+    return SqliteStore.open(path, run=started), run_id
+
+
+def _end(store: Any, run_id: str, ts: int, status: str, reason: str) -> None:
+    from engine.domain.journal import RunEnded
+
+    store.append(RunEnded(run_id=run_id, ts_event=ts, status=status, reason=reason))
+    store.commit()
 
 
 class _Progress:
@@ -198,7 +252,9 @@ def _print(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"quantx backtest: {summary['strategy']} ({summary['status']})")
+    table = Table(
+        title=f"quantx backtest {summary['run_id']}: {summary['strategy']} ({summary['status']})"
+    )
     table.add_column("measure")
     table.add_column("value", justify="right")
     rows = [
@@ -236,3 +292,5 @@ def _print(summary: dict[str, Any]) -> None:
     for name, value in rows:
         table.add_row(name, value)
     console.print(table)
+    console.print(f"journal: {summary['store']} run {summary['run_id']}")
+    console.print(f"journal sha256: {summary['journal_sha256']}")

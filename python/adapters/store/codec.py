@@ -321,4 +321,3 @@ def decode(document: bytes | str) -> JournalRecord:
         raise CodecError("type", tag, "is not a known record type (rule: one of RECORD_TYPES)")
     record: JournalRecord = _from_object(layout, doc, tag)
     return record
-

@@ -273,9 +273,7 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return 0 if row is None else int(row[0])
 
 
-def migrate(
-    conn: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS
-) -> int:
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS) -> int:
     """Applies the steps the file lacks, in order, in one transaction (all or none);
     returns the version reached. A file newer than `migrations` is refused untouched."""
     known = len(migrations)
@@ -467,8 +465,10 @@ class SqliteStore:
         self.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._conn is None else (
-            f"committed={self._committed} uncommitted={len(self._batch)}"
+        state = (
+            "closed"
+            if self._conn is None
+            else (f"committed={self._committed} uncommitted={len(self._batch)}")
         )
         return f"SqliteStore({self._path!r}, run {self._run_id}, {state})"
 
@@ -618,9 +618,9 @@ class RunReader:
         return self._conn
 
     def _require_run(self, run_id: str) -> None:
-        found = self._connection().execute(
-            "SELECT 1 FROM runs WHERE run_id = ?", (run_id,)
-        ).fetchone()
+        found = (
+            self._connection().execute("SELECT 1 FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        )
         if found is None:
             raise StoreError("run_id", run_id, f"is not a run in {self._path}")
 
