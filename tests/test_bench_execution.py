@@ -40,3 +40,23 @@ def test_unknown_suite_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "quantx: error:" in err and "nope" in err and "Traceback" not in err
+
+
+def test_engine_suite_reports_every_path(capsys: pytest.CaptureFixture[str]) -> None:
+    from adapters.benchmark import engine_bench
+
+    assert engine_bench.run([], True, repeats=1) == 0
+    report = json.loads(capsys.readouterr().out)
+    rates = report["m_level_updates_per_s"]
+    assert set(rates) == {
+        "replay_book_only",
+        "kernel_no_callbacks",
+        "demo_market_maker",
+        "demo_market_maker_sqlite",
+        "decoding_capture_json",
+    }
+    assert all(v > 0 for v in rates.values()) and report["level_updates"] == 445_521
+    assert report["peak_rss_mb"] > 0 and set(report["budget"]) == {
+        "demo_m_level_updates_per_s",
+        "peak_rss_mb",
+    }

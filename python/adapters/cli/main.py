@@ -103,10 +103,11 @@ def replay(paths: tuple[Path, ...], as_json: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as one JSON object.")
 @click.option(
     "--suite",
-    type=click.Choice(["hotpath", "execution"]),
+    type=click.Choice(["hotpath", "execution", "engine"]),
     default="hotpath",
     show_default=True,
-    help="hotpath: book replay in Rust; execution: risk, accounting, matching, orders.",
+    help="hotpath: book replay in Rust; execution: risk, accounting, matching, orders;"
+    " engine: the demo backtest against a bare replay.",
 )
 def bench(paths: tuple[Path, ...], as_json: bool, suite: str) -> int:
     """Benchmark the hot path (book replay in Rust) or the execution core.
@@ -120,6 +121,10 @@ def bench(paths: tuple[Path, ...], as_json: bool, suite: str) -> int:
         from adapters.benchmark import execution
 
         return execution.run(list(paths), as_json)
+    if suite == "engine":
+        from adapters.benchmark import engine_bench
+
+        return engine_bench.run(list(paths), as_json)
     from adapters.benchmark.hotpath import run
 
     return run(list(paths), as_json)

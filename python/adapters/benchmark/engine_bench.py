@@ -1,0 +1,129 @@
+"""Engine benchmark (`quantx bench --suite engine`): the demo backtest against baselines
+measured in the same run, figures printed and never asserted.
+
+On the bundled futures capture (decoded once, untimed):
+- replay: the rows through a bare L2 book (no venue, no strategy);
+- kernel, no strategy callbacks: the whole backtest stack with a strategy that
+  overrides nothing (venue, kernel book, order manager wiring, journal in memory);
+- demo: the sample market maker called on every top-of-book change, journal in memory;
+- demo + SQLite: the same with the SQLite journal (what `quantx backtest` does);
+- decoding: reading the capture file (JSON) into event rows, for scale.
+Budget: the demo at >= 1 M level updates/s; peak memory of the process < 300 MB.
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+import adapters.backtest as bt
+from adapters.data import BUNDLED_BINANCE_DIR
+from engine import _core
+
+__all__ = ["run"]
+
+CAPTURE = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808.gz"
+DEMO = "engine.strategies.market_maker:MarketMaker"
+NOTHING = "engine.strategy.base:Strategy"
+BUDGET_DEMO_M_PER_S = 1.0
+BUDGET_RSS_MB = 300.0
+
+
+def _best(fn: Any, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def run(paths: list[Path], as_json: bool, *, repeats: int = 3) -> int:
+    del paths  # always the bundled capture: the figures are comparable run to run
+    t0 = time.perf_counter()
+    streams, instruments = bt.load_streams([CAPTURE])
+    decode_s = time.perf_counter() - t0
+    events = streams[0].events
+    updates = int(np.count_nonzero((events["kind"] <= 2) & ((events["flags"] & 4) == 0)))
+    original = bt.load_streams
+    bt.load_streams = lambda p: (streams, instruments)  # type: ignore[assignment]
+    try:
+        replay_s = _best(lambda: _core.L2Book("futures").apply_events(events), repeats)
+        kernel_s = _best(lambda: bt.run_backtest([], NOTHING), repeats)
+        demo_s = _best(lambda: bt.run_backtest([], DEMO), repeats)
+        sqlite_s = _best(lambda: _sqlite_run(), repeats)
+    finally:
+        bt.load_streams = original  # type: ignore[assignment]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    def rate(seconds: float) -> float:
+        return round(updates / seconds / 1e6, 3)
+
+    result = {
+        "level_updates": updates,
+        "m_level_updates_per_s": {
+            "replay_book_only": rate(replay_s),
+            "kernel_no_callbacks": rate(kernel_s),
+            "demo_market_maker": rate(demo_s),
+            "demo_market_maker_sqlite": rate(sqlite_s),
+            "decoding_capture_json": rate(decode_s),
+        },
+        "demo_vs_replay_slowdown": round(demo_s / replay_s, 1),
+        "peak_rss_mb": round(rss_mb, 1),
+        "budget": {
+            "demo_m_level_updates_per_s": _target(rate(demo_s), ">=", BUDGET_DEMO_M_PER_S),
+            "peak_rss_mb": _target(rss_mb, "<", BUDGET_RSS_MB),
+        },
+        "python": platform.python_version(),
+    }
+    if as_json:
+        print(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode())
+    else:
+        _print(result)
+    return 0
+
+
+def _sqlite_run() -> None:
+    from adapters.store.sqlite import SqliteStore
+    from engine.domain.journal import RunStarted
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteStore.open(
+            Path(tmp) / "bench.db",
+            run=RunStarted(run_id="bench", ts_event=0, mode="backtest", strategy=DEMO),
+        )
+        try:
+            bt.run_backtest([], DEMO, store=store)
+        finally:
+            store.close()
+
+
+def _target(value: float, op: str, limit: float) -> dict[str, object]:
+    met = value >= limit if op == ">=" else value < limit
+    return {"value": round(value, 3), "target": f"{op} {limit:g}", "met": met}
+
+
+def _print(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"quantx engine benchmark ({result['level_updates']:,} level updates)")
+    table.add_column("path")
+    table.add_column("M level updates/s", justify="right")
+    for name, value in result["m_level_updates_per_s"].items():
+        table.add_row(name.replace("_", " "), f"{value}")
+    Console().print(table)
+    demo, rss = result["budget"]["demo_m_level_updates_per_s"], result["budget"]["peak_rss_mb"]
+    print(
+        f"demo: {demo['value']} M/s (target {demo['target']},"
+        f" {'met' if demo['met'] else 'NOT met'}); peak RSS {rss['value']} MB"
+        f" (target {rss['target']}, {'met' if rss['met'] else 'NOT met'});"
+        f" the demo takes {result['demo_vs_replay_slowdown']}x the bare replay's time"
+    )
