@@ -91,7 +91,6 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     from adapters.data.ohlcv_csv import OhlcvCsvError
     from adapters.venues.simulated import SimSettings
     from engine.services.risk import RiskLimits
-    from engine.services.statistics import StatisticsParams
     from engine.strategy import StrategyLoadError
 
     stop = {"requested": False}
@@ -125,14 +124,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     status = "interrupted" if stop["requested"] else "completed"
     _end(store, run_id, result.ts_end, status, "")
     digest = journal_digest(store)
-    st = cfg.statistics
-    figures = result.statistics(
-        StatisticsParams(
-            interval_ns=int(st.interval_s * 1e9),
-            periods_per_year=st.periods_per_year,
-            risk_free_rate=st.risk_free_rate,
-        )
-    )
+    figures = result.statistics(cfg.statistics.params())
     store.close()
     symbols = list(result.instruments)
     positions = {s: result.portfolio.position(s) for s in symbols}
