@@ -8,6 +8,7 @@ its clock is the data's, which has not begun when the run starts) is shown as "-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,63 @@ def print_summary(summary: Mapping[str, Any], console: Console | None = None) ->
         console.print(f"report: {summary['report_dir']} (charts, CSV and JSON)")
 
 
+@dataclass(frozen=True, slots=True)
+class _Column:
+    header: str
+    key: str
+    right: bool = False
+    time: bool = False
+    keep: bool = False  # shown even when every row has the same value
+
+
+def _cell(value: Any, time: bool) -> str:
+    if time:
+        return format_ns(value)
+    return "" if value is None else str(value)
+
+
+def _print_rows(
+    title: str,
+    columns: Sequence[_Column],
+    rows: Sequence[Mapping[str, Any]],
+    console: Console,
+) -> None:
+    """A table that stays readable in 80 columns: a column with one value in every row
+    moves into the title (empty ones go), times on one date show the date once, and a
+    cell too wide for its column wraps instead of being cut."""
+    cells = {c.key: [_cell(r[c.key], c.time) for r in rows] for c in columns}
+    shown, notes = [], []
+    for c in columns:
+        values = set(cells[c.key])
+        if not c.keep and len(rows) > 1 and len(values) == 1:
+            (value,) = values
+            if value and value != "-":
+                notes.append(f"{c.header}: {value}")
+            continue
+        shown.append(c)
+    times = [v for c in shown if c.time for v in cells[c.key] if v != "-"]
+    dates = {v[:10] for v in times}
+    if len(dates) == 1:
+        notes.append(f"on {dates.pop()} UTC")
+        for c in shown:
+            if c.time:
+                cells[c.key] = [v[11:] if v != "-" else v for v in cells[c.key]]
+    table = Table(title=title + (f" ({'; '.join(notes)})" if notes else ""), title_justify="left")
+    for n, c in enumerate(shown):
+        # Ids and times are never wrapped: a folded id or time is hard to read back.
+        whole = n == 0 or c.time
+        table.add_column(
+            c.header,
+            justify="right" if c.right else "left",
+            overflow="fold",
+            no_wrap=whole,
+            min_width=max(map(len, cells[c.key])) if whole else None,
+        )
+    for i in range(len(rows)):
+        table.add_row(*(cells[c.key][i] for c in shown))
+    console.print(table)
+
+
 def print_runs(
     store: str, runs: Sequence[Mapping[str, Any]], console: Console | None = None
 ) -> None:
@@ -100,20 +158,16 @@ def print_runs(
     if not runs:
         console.print(f"no runs in {store}")
         return
-    table = Table(title=f"runs in {store}", title_justify="left")
-    for name in ("run", "status", "mode", "strategy", "started (UTC)", "ended (UTC)", "reason"):
-        table.add_column(name)
-    for r in runs:
-        table.add_row(
-            r["run_id"],
-            r["status"],
-            r["mode"],
-            r["strategy"],
-            format_ns(r["ts_started"]),
-            format_ns(r["ts_ended"]),
-            r["reason"],
-        )
-    console.print(table)
+    columns = (
+        _Column("run", "run_id", keep=True),
+        _Column("status", "status", keep=True),
+        _Column("mode", "mode"),
+        _Column("strategy", "strategy"),
+        _Column("started", "ts_started", time=True),
+        _Column("ended", "ts_ended", time=True, keep=True),
+        _Column("reason", "reason"),
+    )
+    _print_rows(f"runs in {store}, oldest first", columns, runs, console)
 
 
 def print_orders(
@@ -123,29 +177,22 @@ def print_orders(
     if not orders:
         console.print(f"run {run_id} has no orders")
         return
-    title = f"orders of {run_id} (latest state, in creation order)"
-    table = Table(title=title, title_justify="left")
     columns = (
-        ("id", "client_order_id", "left"),
-        ("symbol", "symbol", "left"),
-        ("side", "side", "left"),
-        ("type", "order_type", "left"),
-        ("tif", "time_in_force", "left"),
-        ("quantity", "quantity", "right"),
-        ("price", "price", "right"),
-        ("trigger", "trigger_price", "right"),
-        ("status", "status", "left"),
-        ("filled", "filled_qty", "right"),
-        ("avg fill", "avg_fill_price", "right"),
+        _Column("id", "client_order_id", keep=True),
+        _Column("symbol", "symbol"),
+        _Column("side", "side", keep=True),
+        _Column("type", "order_type"),
+        _Column("tif", "time_in_force"),
+        _Column("quantity", "quantity", right=True, keep=True),
+        _Column("price", "price", right=True),
+        _Column("trigger", "trigger_price", right=True),
+        _Column("status", "status", keep=True),
+        _Column("filled", "filled_qty", right=True, keep=True),
+        _Column("avg fill", "avg_fill_price", right=True),
+        _Column("updated", "ts_updated", time=True, keep=True),
     )
-    for title, _, justify in columns:
-        table.add_column(title, justify=justify)  # type: ignore[arg-type]
-    table.add_column("created (UTC)")
-    table.add_column("updated (UTC)")
-    for o in orders:
-        cells = ["" if o[key] is None else str(o[key]) for _, key, _ in columns]
-        table.add_row(*cells, format_ns(o["ts_created"]), format_ns(o["ts_updated"]))
-    console.print(table)
+    title = f"orders of {run_id}, latest state, in creation order"
+    _print_rows(title, columns, orders, console)
 
 
 def print_positions(
@@ -156,34 +203,27 @@ def print_positions(
 ) -> None:
     console = console or Console()
     if positions:
-        table = Table(title=f"positions of {run_id} (latest)", title_justify="left")
-        for name in ("account", "symbol", "quantity", "avg entry", "realized P&L", "fees"):
-            table.add_column(name, justify="right" if name[0] in "qarf" else "left")
-        table.add_column("currency")
-        table.add_column("as of (UTC)")
-        for p in positions:
-            table.add_row(
-                p["account"],
-                p["symbol"],
-                str(p["quantity"]),
-                str(p["avg_entry_price"]),
-                str(p["realized_pnl"]),
-                str(p["fees"]),
-                p["currency"],
-                format_ns(p["ts_event"]),
-            )
-        console.print(table)
+        columns = (
+            _Column("account", "account"),
+            _Column("symbol", "symbol", keep=True),
+            _Column("quantity", "quantity", right=True, keep=True),
+            _Column("avg entry", "avg_entry_price", right=True, keep=True),
+            _Column("realized P&L (net of fees)", "realized_pnl", right=True, keep=True),
+            _Column("fees", "fees", right=True, keep=True),
+            _Column("currency", "currency"),
+            _Column("as of", "ts_event", time=True, keep=True),
+        )
+        _print_rows(f"positions of {run_id}", columns, positions, console)
     else:
         console.print(f"run {run_id} has no positions (no fills)")
     if balances:
-        table = Table(title=f"balances of {run_id} (latest)", title_justify="left")
-        table.add_column("account")
-        table.add_column("asset")
-        table.add_column("total", justify="right")
-        table.add_column("as of (UTC)")
-        for b in balances:
-            table.add_row(b["account"], b["asset"], str(b["total"]), format_ns(b["ts_event"]))
-        console.print(table)
+        columns = (
+            _Column("account", "account"),
+            _Column("asset", "asset", keep=True),
+            _Column("total", "total", right=True, keep=True),
+            _Column("as of", "ts_event", time=True, keep=True),
+        )
+        _print_rows(f"balances of {run_id}", columns, balances, console)
 
 
 def print_pnl(run_id: str, pnl: Mapping[str, Any], console: Console | None = None) -> None:
