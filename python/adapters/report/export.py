@@ -118,14 +118,13 @@ def summary(report: RunReport) -> dict[str, Any]:
 
 
 def report_document(report: RunReport) -> dict[str, Any]:
-    """Everything in the report, as `report.json` holds it."""
+    """Everything in the report, as `report.json` holds it: the summary's keys, `format`,
+    the run's row as `run`, and every exported table under `tables`."""
     doc = summary(report)
     del doc["command"]
     doc["format"] = REPORT_FORMAT
     doc["run"] = json_value(report.run)
-    for table in CSV_TABLES:
-        _, rows = table_rows(report, table)
-        doc[table] = json_value(rows)
+    doc["tables"] = {table: json_value(table_rows(report, table)[1]) for table in CSV_TABLES}
     return doc
 
 

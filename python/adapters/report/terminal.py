@@ -87,11 +87,11 @@ def print_summary(summary: Mapping[str, Any], console: Console | None = None) ->
     for name, value in summary_rows(summary):
         table.add_row(name, value)
     console.print(table)
-    console.print(f"journal: {summary['store']} run {summary['run_id']}")
+    console.print(f"journal: {summary['store']} run {summary['run_id']}", soft_wrap=True)
     if "journal_sha256" in summary:
-        console.print(f"journal sha256: {summary['journal_sha256']}")
+        console.print(f"journal sha256: {summary['journal_sha256']}", soft_wrap=True)
     if summary.get("report_dir"):
-        console.print(f"report: {summary['report_dir']} (charts, CSV and JSON)")
+        console.print(f"report: {summary['report_dir']} (charts, CSV and JSON)", soft_wrap=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +156,7 @@ def print_runs(
 ) -> None:
     console = console or Console()
     if not runs:
-        console.print(f"no runs in {store}")
+        console.print(f"no runs in {store}", soft_wrap=True)
         return
     columns = (
         _Column("run", "run_id", keep=True),
@@ -175,7 +175,7 @@ def print_orders(
 ) -> None:
     console = console or Console()
     if not orders:
-        console.print(f"run {run_id} has no orders")
+        console.print(f"run {run_id} has no orders", soft_wrap=True)
         return
     columns = (
         _Column("id", "client_order_id", keep=True),
@@ -215,7 +215,7 @@ def print_positions(
         )
         _print_rows(f"positions of {run_id}", columns, positions, console)
     else:
-        console.print(f"run {run_id} has no positions (no fills)")
+        console.print(f"run {run_id} has no positions (no fills)", soft_wrap=True)
     if balances:
         columns = (
             _Column("account", "account"),
