@@ -217,13 +217,13 @@ def print_positions(
     else:
         console.print(f"run {run_id} has no positions (no fills)", soft_wrap=True)
     if balances:
-        columns = (
+        cash = (
             _Column("account", "account"),
             _Column("asset", "asset", keep=True),
             _Column("total", "total", right=True, keep=True),
             _Column("as of", "ts_event", time=True, keep=True),
         )
-        _print_rows(f"balances of {run_id}", columns, balances, console)
+        _print_rows(f"balances of {run_id}", cash, balances, console)
 
 
 def print_pnl(run_id: str, pnl: Mapping[str, Any], console: Console | None = None) -> None:
