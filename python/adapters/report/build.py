@@ -174,7 +174,7 @@ class RunReport:
 
     @property
     def ts_end(self) -> int | None:
-        """The last time the journal speaks of: the run's end, else its last record's."""
+        """The latest time the journal gives: its RunEnded, last equity sample, snapshot or fill."""
         ended = self.run.get("ts_ended")
         times = [t for t, _ in self.equity[-1:]]
         times += [int(r["ts_event"]) for r in (*self.position_history[-1:], *self.fills[-1:])]
