@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.data import BUNDLED_BINANCE_DIR
+from engine.services.statistics import StatisticsParams
 
 __all__ = [
     "DEMO_CAPTURE",
@@ -67,6 +68,14 @@ class StatisticsSettings(_Strict):
     interval_s: float = Field(default=60.0, gt=0)
     periods_per_year: float = Field(default=525_600.0, gt=0)
     risk_free_rate: float = Field(default=0.0, ge=-1)
+
+    def params(self) -> StatisticsParams:
+        """The service's parameters (the interval in whole nanoseconds)."""
+        return StatisticsParams(
+            interval_ns=int(self.interval_s * 1e9),
+            periods_per_year=self.periods_per_year,
+            risk_free_rate=self.risk_free_rate,
+        )
 
 
 class RunConfig(BaseSettings):

@@ -3,13 +3,14 @@
 With no arguments: the demo (the bundled Binance USD-M futures capture, the sample
 market maker). Ctrl-C stops at the next step; the run still ends cleanly (the
 strategy's on_stop runs, the journal is committed) and the summary says "interrupted".
+At the end the run's report (charts, CSV and JSON, as `quantx report` makes them) is
+rebuilt from the journal into `--out/<run_id>/`.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,30 @@ def backtest(
         if not path.is_file():
             raise UserError(f"{path}: no such data file")
     summary = _run(cfg, quiet=as_json)
+    summary["report_dir"] = str(_write_report(cfg, summary["store"], summary["run_id"]))
     if as_json:
         click.echo(
             orjson.dumps(summary, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
         )
     else:
-        _print(summary)
+        from adapters.report.terminal import print_summary
+
+        print_summary(summary)
     return 0
+
+
+def _write_report(cfg: RunConfig, store: str, run_id: str) -> Path:
+    """The run's charts and exports, rebuilt from the journal as `quantx report` does."""
+    from adapters.cli.main import UserError
+    from adapters.report import write_report
+    from adapters.report.build import ReportError, build_report
+
+    directory = cfg.out / run_id
+    try:
+        write_report(build_report(store, run_id, params=cfg.statistics.params()), directory)
+    except (ReportError, OSError) as err:
+        raise UserError(f"report {directory}: {err}") from None
+    return directory
 
 
 def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
@@ -91,7 +109,6 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     from adapters.data.ohlcv_csv import OhlcvCsvError
     from adapters.venues.simulated import SimSettings
     from engine.services.risk import RiskLimits
-    from engine.services.statistics import StatisticsParams
     from engine.strategy import StrategyLoadError
 
     stop = {"requested": False}
@@ -125,14 +142,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
     status = "interrupted" if stop["requested"] else "completed"
     _end(store, run_id, result.ts_end, status, "")
     digest = journal_digest(store)
-    st = cfg.statistics
-    figures = result.statistics(
-        StatisticsParams(
-            interval_ns=int(st.interval_s * 1e9),
-            periods_per_year=st.periods_per_year,
-            risk_free_rate=st.risk_free_rate,
-        )
-    )
+    figures = result.statistics(cfg.statistics.params())
     store.close()
     symbols = list(result.instruments)
     positions = {s: result.portfolio.position(s) for s in symbols}
@@ -163,6 +173,7 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
         },
         "balances": {a: str(v) for a, v in balances.items()},
         "start_cash": str(cfg.cash),
+        "equity_start": str(cfg.cash),  # the first equity sample is taken before any trade
         "equity": str(result.equity_end) if result.equity_end is not None else None,
         "statistics": None if figures is None else figures.as_dict(),
     }
@@ -245,52 +256,3 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def _print(summary: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(
-        title=f"quantx backtest {summary['run_id']}: {summary['strategy']} ({summary['status']})"
-    )
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    rows = [
-        ("events", f"{summary['events']:,}"),
-        ("level updates/s", f"{summary['level_updates_per_s']:,}"),
-        ("elapsed", f"{summary['elapsed_s']} s"),
-        ("orders / fills", f"{summary['orders']:,} / {summary['fills']:,}"),
-    ]
-    for symbol, p in summary["positions"].items():
-        rows += [
-            (f"{symbol} position", p["quantity"]),
-            (f"{symbol} realized P&L (net of fees)", p["realized_pnl"]),
-            (f"{symbol} fees", p["fees"]),
-        ]
-    if summary["equity"] is not None:
-        change = Decimal(summary["equity"]) - Decimal(summary["start_cash"])
-        rows.append(("equity (change)", f"{summary['equity']} ({change:+})"))
-    figures = summary["statistics"]
-    if figures is not None:
-        rows += [
-            ("total return", f"{figures['total_return']:.4%}"),
-            (
-                "max drawdown (duration)",
-                f"{figures['max_drawdown']:.4%}"
-                f" ({figures['max_drawdown_duration_ns'] / 1e9:,.0f} s)",
-            ),
-            (
-                "Sharpe / Sortino (annualised)",
-                f"{figures['sharpe']:.2f} / {figures['sortino']:.2f}",
-            ),
-            ("trades, win rate", f"{figures['trade_count']:,}, {figures['win_rate']:.1%}"),
-            ("profit factor", f"{figures['profit_factor']:.3f}"),
-            ("exposure, turnover", f"{figures['exposure']:.1%}, {figures['turnover']:.2f}x"),
-        ]
-    for name, value in rows:
-        table.add_row(name, value)
-    console.print(table)
-    console.print(f"journal: {summary['store']} run {summary['run_id']}")
-    console.print(f"journal sha256: {summary['journal_sha256']}")

@@ -65,8 +65,12 @@ def main() -> None:
 
 def _register() -> None:
     from adapters.cli.backtest_cmd import backtest
+    from adapters.cli.report_cmd import report
+    from adapters.cli.runs_cmd import orders, pnl, positions, status
 
     main.add_command(backtest)
+    for command in (report, status, orders, positions, pnl):
+        main.add_command(command)
 
 
 @main.command()

@@ -552,9 +552,11 @@ class RunReader:
         self._path = where
 
     def runs(self) -> list[dict[str, Any]]:
-        """Every run, oldest first: run_id, mode, strategy, params_json, config_json,
-        ts_started, ts_ended (None while running), status (RUNNING or the end's), reason."""
-        return self._query("SELECT * FROM runs ORDER BY ts_started, run_id", ())
+        """Every run in the order the file took them (the last is the latest; backtests
+        all start at ts 0, so ts_started cannot order them): run_id, mode, strategy,
+        params_json, config_json, ts_started, ts_ended (None while running), status
+        (RUNNING or the end's), reason."""
+        return self._query("SELECT * FROM runs ORDER BY rowid", ())
 
     def orders(self, run_id: str) -> list[dict[str, Any]]:
         """Latest state of every order of the run, in creation order."""
