@@ -240,7 +240,7 @@ impl PyBalances {
     #[allow(clippy::too_many_arguments)]
     fn apply_spot_fill(
         &mut self,
-        mut position: PyRefMut<'_, PyPosition>,
+        position: PyRefMut<'_, PyPosition>,
         base: &str,
         quote: &str,
         side: i64,
@@ -251,23 +251,15 @@ impl PyBalances {
         fee_price: Option<&str>,
         ts: Option<i64>,
     ) -> PyResult<String> {
-        let market = position.market(base, quote)?;
-        let f = fill(side, price, qty, fee)?;
-        let fa = asset("fee_asset", fee_asset)?;
-        let fp = opt_money("fee_price", fee_price)?;
-        let delta = self
-            .inner
-            .apply_spot_fill_with_position(&market, &mut position.inner, &f, fa, fp)
-            .map_err(|e| refused(&f, e))?;
-        position.record(ts);
-        Ok(delta.to_string())
+        let args = FillArgs { base, quote, side, price, qty, fee, fee_asset, fee_price, ts };
+        self.book(FillKind::Spot, position, args)
     }
 
     #[pyo3(signature = (position, base, quote, side, price, qty, fee, fee_asset, fee_price = None, ts = None))]
     #[allow(clippy::too_many_arguments)]
     fn apply_linear_fill(
         &mut self,
-        mut position: PyRefMut<'_, PyPosition>,
+        position: PyRefMut<'_, PyPosition>,
         base: &str,
         quote: &str,
         side: i64,
@@ -278,21 +270,50 @@ impl PyBalances {
         fee_price: Option<&str>,
         ts: Option<i64>,
     ) -> PyResult<String> {
-        let market = position.market(base, quote)?;
-        let f = fill(side, price, qty, fee)?;
-        let fa = asset("fee_asset", fee_asset)?;
-        let fp = opt_money("fee_price", fee_price)?;
-        let delta = self
-            .inner
-            .apply_linear_fill_with_fee(&market, &mut position.inner, &f, fa, fp)
-            .map_err(|e| refused(&f, e))?;
-        position.record(ts);
-        Ok(delta.to_string())
+        let args = FillArgs { base, quote, side, price, qty, fee, fee_asset, fee_price, ts };
+        self.book(FillKind::Linear, position, args)
     }
 
     fn __repr__(&self) -> String {
         let items: Vec<String> = self.as_dict().into_iter().map(|(a, m)| format!("{a}={m}")).collect();
         format!("Balances({})", items.join(", "))
+    }
+}
+
+/// Which balance rule books a fill: spot (base and quote change hands) or linear
+/// perpetual (realized cash only).
+enum FillKind {
+    Spot,
+    Linear,
+}
+
+/// The Python arguments shared by both fill methods.
+struct FillArgs<'a> {
+    base: &'a str,
+    quote: &'a str,
+    side: i64,
+    price: i64,
+    qty: i64,
+    fee: &'a str,
+    fee_asset: &'a str,
+    fee_price: Option<&'a str>,
+    ts: Option<i64>,
+}
+
+impl PyBalances {
+    /// One fill into the balances and its position, all or nothing.
+    fn book(&mut self, kind: FillKind, mut position: PyRefMut<'_, PyPosition>, a: FillArgs<'_>) -> PyResult<String> {
+        let market = position.market(a.base, a.quote)?;
+        let f = fill(a.side, a.price, a.qty, a.fee)?;
+        let fa = asset("fee_asset", a.fee_asset)?;
+        let fp = opt_money("fee_price", a.fee_price)?;
+        let booked = match kind {
+            FillKind::Spot => self.inner.apply_spot_fill_with_position(&market, &mut position.inner, &f, fa, fp),
+            FillKind::Linear => self.inner.apply_linear_fill_with_fee(&market, &mut position.inner, &f, fa, fp),
+        };
+        let delta = booked.map_err(|e| refused(&f, e))?;
+        position.record(a.ts);
+        Ok(delta.to_string())
     }
 }
 

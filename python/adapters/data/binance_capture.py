@@ -12,9 +12,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 
+from adapters.data.linefile import CORRUPT_GZIP, chunked, read_lines
 from engine import _core
 from engine.marketdata import DecodeStats, EventChunk
 from engine.marketdata.instruments import (
@@ -47,7 +47,6 @@ BAD_JSON = "bad_json"
 MISSING_FIELD = "missing_field"
 BAD_VALUE = "bad_value"
 BAD_DECIMAL = "bad_decimal"
-CORRUPT_GZIP = "corrupt_gzip"
 
 SNAPSHOT = "snapshot"
 """The `lines_by_stream` key of REST depth snapshot lines (they carry no `stream`)."""
@@ -59,7 +58,6 @@ DEFAULT_CHUNK_ROWS = 1 << 16
 SNIFF_LINES = 5
 SNIFF_MAX_LINES_FOR_DIFF = 10_000
 SNIFF_MAX_LINE_BYTES = 1 << 22
-READ_BLOCK_BYTES = 1 << 18
 
 _DIFF, _TRADE, _TICKER = 1, 2, 3
 _NS_PER_MS = 1_000_000
@@ -238,58 +236,9 @@ class BinanceCaptureReader:
         builder = _core.EventBuilder(
             _core.Grid(self._instrument.tick_size, self._instrument.book_lot_size)
         )
-        msg_lines: list[int] = []
-        msg_rows: list[int] = []
-        pending = 0
-        decode = self._decode
-        for lineno, raw in enumerate(self._lines(stats), 1):
-            added = decode(builder, raw, lineno, stats)
-            if added:
-                msg_lines.append(lineno)
-                msg_rows.append(added)
-                pending += added
-                if pending >= self.chunk_rows:
-                    yield self._flush(builder, msg_lines, msg_rows)
-                    msg_lines, msg_rows, pending = [], [], 0
-        if pending:
-            yield self._flush(builder, msg_lines, msg_rows)
-
-    def _lines(self, stats: DecodeStats) -> Iterator[bytes]:
-        """The file's lines, decompressed a block at a time (much cheaper than readline).
-
-        A corrupt or truncated gzip ends the file with one `corrupt_gzip` issue; the lines
-        before the damaged block have been replayed.
-        """
-        tail = b""
-        with gzip.open(self.path, "rb") as fh:
-            while True:
-                try:
-                    block = fh.read(READ_BLOCK_BYTES)
-                except (OSError, EOFError, zlib.error) as exc:
-                    stats.count_malformed(
-                        stats.lines + 1,
-                        CORRUPT_GZIP,
-                        f"gzip data unreadable after line {stats.lines}: {exc}",
-                    )
-                    return
-                if not block:
-                    break
-                lines = (tail + block).split(b"\n")
-                tail = lines.pop()
-                stats.lines += len(lines)
-                yield from lines
-        if tail:
-            stats.lines += 1
-            yield tail
-
-    def _flush(
-        self, builder: _core.EventBuilder, msg_lines: list[int], msg_rows: list[int]
-    ) -> EventChunk:
-        events = builder.finish()
-        lines = np.repeat(
-            np.asarray(msg_lines, dtype=np.int64), np.asarray(msg_rows, dtype=np.int64)
+        yield from chunked(
+            self.name, builder, read_lines(self.path, stats), self._decode, stats, self.chunk_rows
         )
-        return EventChunk(self.name, events, lines)
 
     def _decode(
         self, builder: _core.EventBuilder, raw: bytes, lineno: int, stats: DecodeStats

@@ -44,7 +44,6 @@ written file gives the rows back exactly. Rows the format cannot give back exact
 from __future__ import annotations
 
 import gzip
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -58,9 +57,9 @@ from adapters.data.binance_capture import (
     BAD_JSON,
     BAD_TIMESTAMP,
     BAD_VALUE,
-    CORRUPT_GZIP,
     MISSING_FIELD,
 )
+from adapters.data.linefile import chunked, read_lines
 from engine import _core
 from engine.marketdata import DecodeStats, EventChunk
 from engine.marketdata.instruments import InstrumentSpec
@@ -76,7 +75,6 @@ TYPES = ("snapshot", "diff", "trade", "ticker")
 """The line types of the format, in the order the module docs describe them."""
 
 DEFAULT_CHUNK_ROWS = 1 << 16
-READ_BLOCK_BYTES = 1 << 18
 _INT64 = (-(2**63), 2**63 - 1)
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -158,54 +156,14 @@ class JsonlEventReader:
         self._stats = stats = DecodeStats(self.name)
         spec = self._instrument
         builder = _core.EventBuilder(_core.Grid(spec.tick_size, spec.book_lot_size))
-        msg_lines: list[int] = []
-        msg_rows: list[int] = []
-        pending = 0
-        for lineno, raw in enumerate(self._lines(stats), 1):
-            added = self._decode(builder, raw, lineno, stats)
-            if added:
-                msg_lines.append(lineno)
-                msg_rows.append(added)
-                pending += added
-                if pending >= self.chunk_rows:
-                    yield self._flush(builder, msg_lines, msg_rows)
-                    msg_lines, msg_rows, pending = [], [], 0
-        if pending:
-            yield self._flush(builder, msg_lines, msg_rows)
-
-    def _lines(self, stats: DecodeStats) -> Iterator[bytes]:
-        """Lines, read a block at a time; a damaged gzip ends the file with one issue."""
-        tail = b""
-        opener = gzip.open if self._gzip else open
-        with opener(self.path, "rb") as fh:
-            while True:
-                try:
-                    block = fh.read(READ_BLOCK_BYTES)
-                except (OSError, EOFError, zlib.error) as exc:
-                    stats.count_malformed(
-                        stats.lines + 1,
-                        CORRUPT_GZIP,
-                        f"gzip data unreadable after line {stats.lines}: {exc}",
-                    )
-                    return
-                if not block:
-                    break
-                lines = (tail + block).split(b"\n")
-                tail = lines.pop()
-                stats.lines += len(lines)
-                yield from lines
-        if tail:
-            stats.lines += 1
-            yield tail
-
-    def _flush(
-        self, builder: _core.EventBuilder, msg_lines: list[int], msg_rows: list[int]
-    ) -> EventChunk:
-        events = builder.finish()
-        lines = np.repeat(
-            np.asarray(msg_lines, dtype=np.int64), np.asarray(msg_rows, dtype=np.int64)
+        yield from chunked(
+            self.name,
+            builder,
+            read_lines(self.path, stats, gzipped=self._gzip),
+            self._decode,
+            stats,
+            self.chunk_rows,
         )
-        return EventChunk(self.name, events, lines)
 
     def _decode(
         self, builder: _core.EventBuilder, raw: bytes, lineno: int, stats: DecodeStats
