@@ -4,12 +4,13 @@ naming its path, the value and the rule (`ConfigError`)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.data import BUNDLED_BINANCE_DIR
@@ -19,15 +20,21 @@ __all__ = [
     "DEMO_CAPTURE",
     "DEMO_STRATEGY",
     "ConfigError",
+    "PaperAccountSettings",
+    "PaperConfig",
     "RiskSettings",
     "RunConfig",
     "StatisticsSettings",
     "VenueSettings",
     "load_config",
+    "load_paper_config",
 ]
 
 DEMO_CAPTURE = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808.gz"
 DEMO_STRATEGY = "engine.strategies.market_maker:MarketMaker"
+
+
+_S = TypeVar("_S", bound=BaseSettings)
 
 
 class ConfigError(ValueError):
@@ -108,9 +115,76 @@ class RunConfig(BaseSettings):
         return (init_settings, env_settings)
 
 
+class PaperAccountSettings(_Strict):
+    """One virtual account: a name, the recordings (or, live, the markets) of the
+    instruments it trades, and its starting balances (asset -> amount, >= 0)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")
+    data: list[Path] = Field(min_length=1)
+    balances: dict[str, Decimal] = Field(min_length=1)
+
+    @field_validator("balances")
+    @classmethod
+    def _non_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for asset, amount in value.items():
+            if not re.fullmatch(r"[A-Z0-9]{1,12}", asset):
+                raise ValueError(f"asset {asset!r} is not an upper-case code of 1-12 characters")
+            if amount < 0:
+                raise ValueError(f"balance {asset} = {amount} is negative (rule: >= 0)")
+        return value
+
+
+def _demo_accounts() -> list[PaperAccountSettings]:
+    return [
+        PaperAccountSettings(
+            name="binance-usdm", data=[DEMO_CAPTURE], balances={"USDT": Decimal("100000")}
+        )
+    ]
+
+
+class PaperConfig(BaseSettings):
+    """Everything a paper run needs; the defaults replay the bundled futures capture in
+    real time with the sample market maker and one account."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUANTX_PAPER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    strategy: str = DEMO_STRATEGY
+    params: dict[str, Any] = Field(default_factory=dict)
+    accounts: list[PaperAccountSettings] = Field(default_factory=_demo_accounts, min_length=1)
+    speed: float = Field(default=1.0, gt=0, le=10_000)
+    duration_s: float | None = Field(default=None, gt=0)
+    out: Path = Path("quantx-data")
+    equity_interval_s: float = Field(default=1.0, gt=0)
+    venue: VenueSettings = VenueSettings()
+    risk: RiskSettings = RiskSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+def load_paper_config(path: Path | None = None, **overrides: Any) -> PaperConfig:
+    """The paper configuration from `path` (TOML; a `[paper]` table or top-level keys),
+    the environment and `overrides` (None values are ignored)."""
+    return _load(PaperConfig, "paper", path, overrides)
+
+
 def load_config(path: Path | None = None, **overrides: Any) -> RunConfig:
     """The configuration from `path` (TOML; a `[backtest]` table or top-level keys),
     the environment and `overrides` (None values are ignored)."""
+    return _load(RunConfig, "backtest", path, overrides)
+
+
+def _load(model: type[_S], table: str, path: Path | None, overrides: dict[str, Any]) -> _S:
     values: dict[str, Any] = {}
     if path is not None:
         if not path.is_file():
@@ -119,10 +193,10 @@ def load_config(path: Path | None = None, **overrides: Any) -> RunConfig:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"{path}: not valid TOML: {err}") from None
-        values = dict(doc.get("backtest", doc))
+        values = dict(doc.get(table, doc))
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return RunConfig(**values)
+        return model(**values)
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"

@@ -49,6 +49,7 @@ from engine.domain import (
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
 from engine.ports import SettableClock, SimulatedMarket, Store
+from engine.ports.feed import FeedMessage, MarketDataFeed
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
 from engine.strategy.base import Bar, BookTop, Strategy, Trade
@@ -202,11 +203,7 @@ class Kernel:
         watch_trades = self._wants["on_trade"] or bool(self._bar_interval)
         out: list[tuple[int, int, int, int, int, int]] = []
         for idx, s in enumerate(streams):
-            inst = self.instruments[s.symbol]
-            market = _Market(inst, s.rule, s.data_lot_size)
-            if self._bar_interval:
-                market.bars = _core.BarBuilder(self._bar_interval)
-            self._markets[s.symbol] = market
+            self.add_market(s.symbol, s.rule, s.data_lot_size)
             ev = s.events
             n = len(ev)
             if n == 0:
@@ -271,14 +268,19 @@ class Kernel:
     def _step(
         self, stream: MarketStream, a: int, b: int, kind: int, ts_first: int, ts_last: int
     ) -> None:
-        market = self._markets[stream.symbol]
-        rows = stream.events[a:b]
         if self._timers and self._timers[0].at <= ts_first:
             self._fire_timers(ts_first)
         self.clock.advance_to(ts_last)
-        self.venue.apply_events(stream.symbol, rows)
+        self._apply(self._markets[stream.symbol], stream.events[a:b], kind)
+        self.store.commit()
+
+    def _apply(self, market: _Market, rows: npt.NDArray[np.void], kind: int) -> None:
+        """One batch of one instrument's rows: venue, the kernel's book, answers, then the
+        strategy's look (kind 2: at the book if its top changed; kind 1: at the print)."""
+        symbol = market.instrument.symbol
+        self.venue.apply_events(symbol, rows)
         market.book.apply_events(rows)
-        self.stats.rows += b - a
+        self.stats.rows += len(rows)
         self.stats.steps += 1
         self._pump()
         now = self.clock.now_ns()
@@ -286,7 +288,7 @@ class Kernel:
             if (market.book.best_bid(), market.book.best_ask()) != market.raw_top:
                 top = market.top = market.read_top(now)
                 if self.om.emulating:
-                    self.om.on_quote(stream.symbol, top.bid, top.ask)
+                    self.om.on_quote(symbol, top.bid, top.ask)
                     self._pump()
                 if self._wants["on_book"]:
                     self.stats.book_callbacks += 1
@@ -295,14 +297,14 @@ class Kernel:
         elif kind == 1:
             row = rows[0]
             trade = Trade(
-                symbol=stream.symbol,
+                symbol=symbol,
                 ts_event=now,
                 price=market.price(int(row["price"])),
                 quantity=market.size(int(row["qty"])),
                 side=OrderSide.BUY if int(row["side"]) == 0 else OrderSide.SELL,
             )
             if self.om.emulating:
-                self.om.on_trade(stream.symbol, trade.price)
+                self.om.on_trade(symbol, trade.price)
                 self._pump()
             if self._wants["on_trade"]:
                 self.stats.trade_callbacks += 1
@@ -312,6 +314,79 @@ class Kernel:
                 closed = market.bars.on_trade(now, int(row["price"]), int(row["qty"]))
                 if closed is not None:
                     self._on_bar(market, closed)
+
+    # --- the live loop (paper and live) --------------------------------------------------
+    def run_live(
+        self,
+        feed: MarketDataFeed,
+        *,
+        should_stop: Callable[[], bool] = lambda: False,
+        poll_s: float = 0.05,
+    ) -> KernelStats:
+        """Runs on `feed` until `should_stop()` or the feed is exhausted. Time is the
+        clock's (live, or a recording's accelerated time); each message is one batch
+        (one commit); between messages timers fire and commands in flight arrive."""
+        for m in feed.markets:
+            self.add_market(m.symbol, m.rule, m.data_lot_size)
+        self._start(self.clock.now_ns())
+        while not should_stop():
+            message = feed.next_message(poll_s)
+            if message is None:
+                if feed.exhausted:
+                    break
+                self._idle()
+                continue
+            self.on_message(message)
+        self._stop()
+        return self.stats
+
+    def add_market(self, symbol: str, rule: Literal["spot", "futures"], data_lot_size: str) -> None:
+        """Registers an instrument's data (its book) once; later calls change nothing."""
+        if symbol in self._markets:
+            return
+        if symbol not in self.instruments:
+            raise ValueError(f"symbol {symbol!r} has data but no instrument (rule: one each)")
+        market = _Market(self.instruments[symbol], rule, data_lot_size)
+        if self._bar_interval:
+            market.bars = _core.BarBuilder(self._bar_interval)
+        self._markets[symbol] = market
+
+    def prime(self, message: FeedMessage) -> None:
+        """Applies a message to the venue's and the kernel's books only: no strategy, no
+        journal (rebuilding books before a resumed run goes on)."""
+        market = self._markets[message.symbol]
+        self.venue.apply_events(message.symbol, message.events)
+        market.book.apply_events(message.events)
+
+    def on_message(self, message: FeedMessage) -> None:
+        """One feed message as one kernel batch: due timers first, then the rows (a
+        message of trade prints is looked at print by print), then the commit."""
+        now = self.clock.now_ns()
+        if self._timers and self._timers[0].at <= now:
+            self._fire_timers(now)
+        self.clock.advance_to(message.ts)
+        market = self._markets[message.symbol]
+        rows = message.events
+        kinds = rows["kind"]
+        trades = kinds == _KIND_TRADE
+        if not trades.any():
+            self._apply(market, rows, 2)
+        elif trades.all():
+            for i in range(len(rows)):
+                self._apply(market, rows[i : i + 1], 1)
+        else:
+            self._apply(market, rows[~trades], 2)
+            for i in np.flatnonzero(trades).tolist():
+                self._apply(market, rows[i : i + 1], 1)
+        self.store.commit()
+
+    def _idle(self) -> None:
+        """No message: timers due now fire and the venue's time moves on."""
+        now = self.clock.now_ns()
+        if self._timers and self._timers[0].at <= now:
+            self._fire_timers(now)
+        self.venue.advance_to(now)
+        self._pump()
         self.store.commit()
 
     # --- start, stop, timers ------------------------------------------------------------
@@ -425,10 +500,11 @@ class Kernel:
             self.trade_pnl.append(realized)
         pos = self.portfolio.position(fill.symbol)
         inst = self.instruments[fill.symbol]
+        account = self.portfolio.account_of(fill.symbol)
         self.store.append(
             PositionSnapshot(
                 ts_event=fill.ts_event,
-                account=self.account,
+                account=account,
                 symbol=fill.symbol,
                 currency=pos.currency,
                 quantity=pos.quantity,
@@ -437,13 +513,13 @@ class Kernel:
                 fees=pos.fees,
             )
         )
-        balances = self.portfolio.balances(self.account)
+        balances = self.portfolio.balances(account)
         for asset in sorted({inst.base, inst.quote, fill.fee_currency}):
             if asset in balances:
                 self.store.append(
                     BalanceSnapshot(
                         ts_event=fill.ts_event,
-                        account=self.account,
+                        account=account,
                         asset=asset,
                         total=balances[asset],
                     )
@@ -458,26 +534,31 @@ class Kernel:
                 out[symbol] = market.instrument.round_price(top.mid, Rounding.HALF_EVEN)
         return out
 
-    def equity(self) -> Decimal | None:
+    def equity(self, account: str | None = None) -> Decimal | None:
+        """The account's value in the quote its instruments share (the kernel's account
+        when None); None while a position has no mark yet."""
         marks = self.marks()
         try:
-            return self.portfolio.equity(marks, self.account)
+            return self.portfolio.equity(marks, account or self.account)
         except ValueError:
             return None  # a position without a mark yet: no sample
 
     def _sample_equity(self) -> None:
-        value = self.equity()
-        if value is None:
-            return
-        inst = next(iter(self.instruments.values()))
-        self.store.append(
-            EquitySample(
-                ts_event=self.clock.now_ns(),
-                account=self.account,
-                currency=inst.quote,
-                equity=value,
+        """One EquitySample per account that has instruments, in its shared quote."""
+        now = self.clock.now_ns()
+        for account, currency in self._account_currencies():
+            value = self.equity(account)
+            if value is None:
+                continue
+            self.store.append(
+                EquitySample(ts_event=now, account=account, currency=currency, equity=value)
             )
-        )
+
+    def _account_currencies(self) -> list[tuple[str, str]]:
+        quotes: dict[str, set[str]] = {}
+        for symbol, inst in self.instruments.items():
+            quotes.setdefault(self.portfolio.account_of(symbol), set()).add(inst.quote)
+        return [(a, min(q)) for a, q in sorted(quotes.items()) if len(q) == 1]
 
 
 class _KernelContext:
@@ -508,8 +589,8 @@ class _KernelContext:
             pos = self.positions[symbol] = self._k.portfolio.position(symbol)
         return pos
 
-    def balances(self) -> dict[str, Decimal]:
-        return self._k.portfolio.balances(self._k.account)
+    def balances(self, account: str | None = None) -> dict[str, Decimal]:
+        return self._k.portfolio.balances(account or self._k.account)
 
     def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
         return self._k.om.open_orders(symbol)

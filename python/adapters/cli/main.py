@@ -65,10 +65,12 @@ def main() -> None:
 
 def _register() -> None:
     from adapters.cli.backtest_cmd import backtest
+    from adapters.cli.paper_cmd import paper
     from adapters.cli.report_cmd import report
     from adapters.cli.runs_cmd import orders, pnl, positions, status
 
     main.add_command(backtest)
+    main.add_command(paper)
     for command in (report, status, orders, positions, pnl):
         main.add_command(command)
 
@@ -230,8 +232,7 @@ def _quote(quote: Quote | None) -> str:
     return "(empty)" if quote is None else f"{quote.price} x {quote.qty}"
 
 
+_register()
+
 if __name__ == "__main__":
     main()
-
-
-_register()

@@ -212,6 +212,14 @@ class Portfolio:
             return Decimal(0)
         return Decimal(book.position.used_margin(book.leverage))
 
+    def account_of(self, symbol: str) -> str:
+        """The account an instrument is booked into."""
+        return self._book(symbol).account
+
+    def accounts(self) -> list[str]:
+        """Every account, sorted by name."""
+        return sorted(self._accounts)
+
     def balances(self, account: str = DEFAULT_ACCOUNT) -> dict[str, Decimal]:
         """Every asset the account has touched, sorted by code (empty for an unknown
         account: nothing was booked there)."""

@@ -26,7 +26,7 @@ from engine.domain.errors import ValidationError
 from engine.domain.instrument import Instrument
 from engine.domain.order import OrderTerms
 
-__all__ = ["AccountView", "MarketView", "RiskLimits", "RiskService"]
+__all__ = ["AccountView", "MarketView", "RiskByAccount", "RiskLimits", "RiskService"]
 
 _MONEY_UNIT = Decimal("1e-18")
 _STATE: Final[dict[TradingState, Literal["active", "reducing", "halted"]]] = {
@@ -147,3 +147,30 @@ def _money(value: Decimal, rounding: str) -> str:
 def _plain(value: Decimal) -> str:
     """Decimal as plain text (no exponent), as the gate parses it."""
     return format(value, "f")
+
+
+class RiskByAccount:
+    """The pre-trade check of a run with several accounts: each instrument's orders go
+    to the RiskService of the account that trades it, so balances, positions and gross
+    exposure are that account's own. One trading state (the kill switch) for all."""
+
+    def __init__(self, services: Mapping[str, RiskService]) -> None:
+        """`services`: symbol -> the RiskService of its account."""
+        self._services = dict(services)
+        self._state = TradingState.ACTIVE
+
+    @property
+    def state(self) -> TradingState:
+        return self._state
+
+    @state.setter
+    def state(self, value: TradingState) -> None:
+        self._state = value
+        for service in self._services.values():
+            service.state = value
+
+    def check(self, terms: OrderTerms, now_ns: int) -> str | None:
+        service = self._services.get(terms.symbol)
+        if service is None:
+            return f"UNKNOWN_INSTRUMENT: symbol={terms.symbol}"
+        return service.check(terms, now_ns)

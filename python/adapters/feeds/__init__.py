@@ -1,0 +1,1 @@
+"""Market-data feeds: the MarketDataFeed port for paper and live runs."""
