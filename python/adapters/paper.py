@@ -139,17 +139,23 @@ def build_paper(
     equity_interval_ns: int = 1_000_000_000,
     resume_from_ns: int | None = None,
     sleep: Callable[[float], None] | None = None,
+    monotonic_ns: Callable[[], int] | None = None,
 ) -> PaperRun:
     """Assembles a paper run over recorded data. `resume_from_ns`: start the recording
     part-way (books rebuilt from the messages up to it; the caller recovers orders and
-    balances from the store)."""
+    balances from the store). `sleep` and `monotonic_ns` replace the real ones (tests
+    run a recording instantly and deterministically with a fake pair)."""
     streams, instruments, by_account = load_accounts(accounts)
     feed = ReplayFeed(streams) if sleep is None else ReplayFeed(streams, sleep=sleep)
     first = feed.first_ts
     if first is None:
         raise PaperError("data: the recordings hold no messages")
     start = first if resume_from_ns is None else max(first, resume_from_ns)
-    clock = AcceleratedClock(start, speed)
+    clock = (
+        AcceleratedClock(start, speed)
+        if monotonic_ns is None
+        else AcceleratedClock(start, speed, monotonic_ns=monotonic_ns)
+    )
     feed.start(clock)
     venue = SimulatedVenue(instruments, clock, settings or SimSettings())
     portfolio = Portfolio()
