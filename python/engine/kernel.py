@@ -330,7 +330,8 @@ class Kernel:
             self.add_market(m.symbol, m.rule, m.data_lot_size)
         self._start(self.clock.now_ns())
         while not should_stop():
-            message = feed.next_message(poll_s)
+            due = self._timers[0].at if self._timers else None
+            message = feed.next_message(poll_s, due)
             if message is None:
                 if feed.exhausted:
                     break

@@ -78,15 +78,18 @@ class ReplayFeed:
     def exhausted(self) -> bool:
         return self._closed or self._next >= len(self._ts)
 
-    def next_message(self, timeout_s: float) -> FeedMessage | None:
+    def next_message(self, timeout_s: float, until_ns: int | None = None) -> FeedMessage | None:
         if self.exhausted:
             return None
         if self._clock is None:
             raise RuntimeError("ReplayFeed.next_message before start(clock)")
         ts = self._ts[self._next]
         wait = self._clock.wall_seconds_until(ts)
-        if wait > timeout_s:
-            self._sleep(timeout_s)
+        limit = timeout_s
+        if until_ns is not None:
+            limit = min(limit, self._clock.wall_seconds_until(until_ns))
+        if wait > limit:
+            self._sleep(limit)
             return None
         if wait > 0:
             self._sleep(wait)

@@ -44,8 +44,10 @@ class MarketDataFeed(Protocol):
         """The instruments this feed carries."""
         ...
 
-    def next_message(self, timeout_s: float) -> FeedMessage | None:
-        """The next message, waiting at most `timeout_s` seconds; None when none came."""
+    def next_message(self, timeout_s: float, until_ns: int | None = None) -> FeedMessage | None:
+        """The next message, waiting at most `timeout_s` seconds and, when `until_ns` is
+        given, no later than the clock reading it (the kernel's next timer); None when
+        none came by then."""
         ...
 
     @property
