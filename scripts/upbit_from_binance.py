@@ -218,7 +218,8 @@ def convert(source: Path = SOURCE, *, window_ms: int = WINDOW_MS) -> list[bytes]
                             next_boundary = boundary + INTERVAL_MS
                     result = book.apply_events(ev[begin:end])
                     if result.gaps or result.errors:
-                        raise SourceError(f"{source}: line {chunk.lines[begin]}: {result.first_error}")
+                        line = chunk.lines[begin]
+                        raise SourceError(f"{source}: line {line}: {result.first_error}")
                     if start_ms is None and not book.stale:
                         start_ms = clock_ms
                         next_boundary = (clock_ms // INTERVAL_MS + 1) * INTERVAL_MS
