@@ -27,6 +27,12 @@ its first row, END on its last, EMPTY when it has no level), which `L2Book` appl
 clearing both sides and setting the message's levels: levels absent from a message are
 gone. The rule ("spot") only governs diffs, and an Upbit stream has none, so no gap can
 ever be reported; staleness after a reconnect cannot be detected from the data either.
+
+In the simulated venue every snapshot sets a resting order's queue_ahead to at most the
+size its level now shows, and a level missing from a snapshot shows 0: an order whose
+level drops out of the shown depth (or empties for a moment) goes to the front of its
+queue and stays there. Optimistic for orders resting beyond the shown depth; pinned in
+tests/test_upbit_sim_queue.py.
 """
 
 from __future__ import annotations
