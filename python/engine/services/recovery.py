@@ -184,6 +184,9 @@ class Recovered:
     """symbol -> the account its last PositionSnapshot names (traded symbols only)."""
     accounts: tuple[str, ...]
     """Accounts the journal funded or snapshotted, sorted."""
+    funding: tuple[AccountFunded, ...]
+    """The funding records, in journal order; empty when the process died before its
+    starting funds were committed (fund the run again then, as a new one would be)."""
     checked: int
     """Snapshots compared with the rebuilt state (the last one per position and balance)."""
 
@@ -264,7 +267,7 @@ def recover_run(
     traded: set[str] = set()
     positions: dict[str, PositionSnapshot] = {}
     balances: dict[tuple[str, str], BalanceSnapshot] = {}
-    funded: set[str] = set()
+    funding: list[AccountFunded] = []
     requests: dict[tuple[str, str], int] = {}  # (client id, record type) -> its last seq
     for seq, record in store.records():
         last_seq = seq
@@ -292,7 +295,7 @@ def recover_run(
             except DomainError as err:
                 rule = f"does not book: {err}"
                 raise RecoveryError(f"record {seq} AccountFunded", record.asset, rule) from err
-            funded.add(record.account)
+            funding.append(record)
         elif isinstance(record, RunStarted):
             run = record
     checked = _check(portfolio, traded, positions, balances)
@@ -308,7 +311,8 @@ def recover_run(
         in_flight=in_flight,
         at_venue=at_venue,
         position_accounts={s: positions[s].account for s in sorted(traded)},
-        accounts=tuple(sorted(funded | {a for a, _ in balances})),
+        accounts=tuple(sorted({f.account for f in funding} | {a for a, _ in balances})),
+        funding=tuple(funding),
         checked=checked,
     )
 
