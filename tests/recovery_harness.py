@@ -15,10 +15,10 @@ from adapters.backtest import DEFAULT_LIMITS, PortfolioAccount, VenueMids
 from adapters.store.sqlite import SqliteStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine import _core
-from engine.domain import InstrumentKind, Order, OrderEvent, OrderFilled
+from engine.domain import InstrumentKind, Order, OrderEvent, OrderFilled, OrderType, TimeInForce
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, JournalRecord, PositionSnapshot, RunStarted
-from engine.ports import Store
+from engine.ports import Store, VenueCapabilities
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
 from engine.services.recovery import Recovered, TradeCounters, fund_account
@@ -49,6 +49,17 @@ def instrument() -> Instrument:
 
 
 INSTRUMENTS = {SYMBOL: instrument()}
+
+
+class NoStopsVenue(SimulatedVenue):
+    """The simulated venue claiming to lack conditional orders: the manager emulates them."""
+
+    capabilities = VenueCapabilities(
+        order_types=frozenset({OrderType.MARKET, OrderType.LIMIT}),
+        time_in_force=frozenset(TimeInForce),
+        trigger_sources=frozenset(),
+        amend=True,
+    )
 
 
 class Crash(BaseException):
@@ -98,11 +109,12 @@ class Desk:
         *,
         clock: ManualClock | None = None,
         recovered: Callable[[Desk], Recovered] | None = None,
+        venue: type[SimulatedVenue] = SimulatedVenue,
     ) -> None:
         self.store = store
         self.inst = INSTRUMENTS[SYMBOL]
         self.clock = clock or ManualClock()
-        self.venue = SimulatedVenue(INSTRUMENTS, self.clock, settings)
+        self.venue = venue(INSTRUMENTS, self.clock, settings)
         self.portfolio = Portfolio([self.inst])
         self.risk = RiskService(
             INSTRUMENTS,

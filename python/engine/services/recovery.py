@@ -108,9 +108,9 @@ def fund_account(
 ) -> Decimal:
     """Credits `amount` of `asset` to `account` (negative: a withdrawal) and journals it:
     an AccountFunded, then the BalanceSnapshot of the new total. Returns the new total.
-    All or nothing in the portfolio: a refused credit journals nothing, and a refused
-    append undoes the credit (the caller must then stop: the batch may hold the first
-    record and must not be committed)."""
+    A refused credit journals nothing; a refused append undoes the credit (the asset
+    stays listed at its old total) and the caller must stop: the batch may hold the
+    first record and must not be committed."""
     record = AccountFunded(ts_event=ts_event, account=account, asset=asset, amount=amount)
     total = portfolio.credit(asset, amount, account)
     try:
@@ -337,7 +337,7 @@ def _empty_portfolio(
             rule = "has booked fills (rule: recover into an empty portfolio)"
             raise RecoveryError("portfolio", symbol, rule)
     for account in {DEFAULT_ACCOUNT, *accounts.values()}:
-        if portfolio.balances(account):
+        if any(portfolio.balances(account).values()):
             rule = (
                 "has balances (rule: recover into an empty portfolio; funds come from the journal)"
             )
