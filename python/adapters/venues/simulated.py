@@ -7,6 +7,10 @@ before they get here). Reports come out of `drain()` as domain `OrderEvent`s, in
 order the venue produced them. Fill trade ids are `{venue order id}-{n}`, n counting that
 order's fills from 1, so a run gives the same ids every time. Fees are the venue's exact
 numbers, charged in the instrument's quote currency.
+
+The venue lives in the process and dies with it: after a restart `restore`,
+`reserve_order_ids` and `set_position` give a fresh one what the journal says the old
+one held (`engine.services.recovery.restart_venue` decides what that is).
 """
 
 from __future__ import annotations
