@@ -24,7 +24,8 @@ from engine.services.recovery import (
     Recovered,
     Restarted,
     recover_run,
-    restart_venue,
+    resend_in_flight,
+    restore_venue,
 )
 from recovery_harness import (
     INSTRUMENTS,
@@ -157,10 +158,14 @@ def restart(path: Path, settings: SimSettings) -> Restart:
     before, read_models = desk.recovered.state(), committed_state(path, RUN_ID)
     if not desk.recovered.funding:  # died before its starting funds were committed
         fund(desk, clock.now)
+    # Orders back first, on the stale book (behind everything until the snapshot),
+    # then the requests in flight once the venue has the book.
+    restored = restore_venue(desk.recovered, desk.venue)
     desk.snapshot(clock.now, BOOK_BIDS, BOOK_ASKS)
-    done = restart_venue(desk.recovered, desk.venue, now_ns=clock.now)
+    resent = resend_in_flight(desk.recovered, desk.venue, now_ns=clock.now)
     desk.pump()
     desk.commit()
+    done = Restarted(restored, resent.resubmitted, resent.recanceled, resent.updates_rejected)
     return Restart(desk, store, desk.recovered, before, read_models, done)
 
 

@@ -27,7 +27,13 @@ from engine.domain.journal import OrderInitialized, RunStarted
 from engine.kernel import Kernel, MarketStream
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
-from engine.services.recovery import Recovered, fund_account, recover_run, restart_venue
+from engine.services.recovery import (
+    Recovered,
+    fund_account,
+    recover_run,
+    resend_in_flight,
+    restore_venue,
+)
 from engine.services.risk import RiskService
 from engine.strategy import load_strategy
 from recovery_harness import Crash, CrashingStore, committed_state
@@ -191,8 +197,9 @@ def crash_and_recover(
     row = int(diffs[0])
     snapshot = _snapshot_at(full, row)
     parts.clock.advance_to(rec.last_ts)
+    restore_venue(rec, parts.venue)
     parts.venue.apply_events(full.symbol, snapshot)
-    restart_venue(rec, parts.venue, now_ns=rec.last_ts)
+    resend_in_flight(rec, parts.venue, now_ns=rec.last_ts)
     old_ids = {o.client_order_id for o in parts.kernel.om.orders()}
     fills_before = rec.fills
     rest = np.concatenate([snapshot, ev[row:]])

@@ -1,7 +1,8 @@
 """Crash recovery: a run's committed state rebuilt from its journal, checked, and the
 simulated venue that died with the old process set up again.
 
-What a restart does, in order (the kernel wires it; see `recover_run`, `restart_venue`):
+What a restart does, in order (the kernel wires it; see `recover_run`, `restore_venue`,
+`resend_in_flight`, or `restart_venue` for both):
 1. `recover_run` replays the committed journal: the order manager (`OrderManager.recover`:
    orders, brackets, replacements, emulated stops armed again), a fresh portfolio (the
    `AccountFunded` records and every `OrderFilled` in journal order), the kernel's
@@ -11,9 +12,14 @@ What a restart does, in order (the kernel wires it; see `recover_run`, `restart_
    the last `PositionSnapshot` / `BalanceSnapshot` the journal holds for it, every traded
    symbol and every non-zero balance must have one; anything else is a RecoveryError (a
    journal that does not add up is not traded on).
-2. `restart_venue` gives a fresh simulated venue what the journal says the old one held:
+2. `restore_venue` gives a fresh simulated venue what the journal says the old one held
+   (before any market data: it sends and journals nothing), then `resend_in_flight`
+   deals with the requests in flight (once the venue has a book: a submit on a stale
+   book is rejected):
    - positions: the venue's own position (reduce-only) = the recovered position;
-   - ids: each instrument's counter moves past every venue order id in the journal;
+   - ids: each instrument's counter moves past every venue order id in the journal (a
+     released emulated order's venue id is not journaled: a new order may get the id
+     the old venue gave it; trade ids stay unique, being per order);
    - open orders: an order whose submit was answered and that is not closed is put back
      under the same client and venue order id, with what it filled, without a second
      acknowledgement (`SimulatedVenue.restore`). Its queue place restarts at the back of
@@ -78,13 +84,16 @@ __all__ = [
     "InFlight",
     "Recovered",
     "RecoveryError",
+    "Resent",
     "Restarted",
     "RestorableVenue",
     "TradeCounters",
     "VenueOrder",
     "fund_account",
     "recover_run",
+    "resend_in_flight",
     "restart_venue",
+    "restore_venue",
 ]
 
 RESTART_REASON = "RESTART: amendment lost in a restart, its new values are not journaled"
@@ -440,8 +449,17 @@ class RestorableVenue(ExecutionVenue, Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Resent:
+    """What `resend_in_flight` did, by client order id, each in the order it was done."""
+
+    resubmitted: tuple[str, ...]
+    recanceled: tuple[str, ...]
+    updates_rejected: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Restarted:
-    """What `restart_venue` did, by client order id, each in the order it was done."""
+    """What `restart_venue` did: the orders put back, then what was resent."""
 
     restored: tuple[str, ...]
     resubmitted: tuple[str, ...]
@@ -449,13 +467,13 @@ class Restarted:
     updates_rejected: tuple[str, ...]
 
 
-def restart_venue(recovered: Recovered, venue: RestorableVenue, *, now_ns: int) -> Restarted:
-    """Sets up a fresh venue from the recovered state (rules in the module docstring):
-    positions, id counters, open orders put back, then amendments in flight answered
-    (journaled at `now_ns`) and submits and cancels in flight sent again, in journal
-    order. `venue` must be the recovered order manager's. The caller then hands the
-    venue's answers to the manager and commits. RecoveryError when the venue refuses
-    to take an order back (nothing is sent then; orders already put back stay)."""
+def restore_venue(recovered: Recovered, venue: RestorableVenue) -> tuple[str, ...]:
+    """The first half of a restart, safe before any market data (it journals and sends
+    nothing): positions, id counters, and the open orders put back, known venue ids
+    first in id order (their time priority among our own orders), then the released
+    emulated orders, whose venue ids were never journaled. Returns their client ids.
+    `venue` must be fresh and the recovered order manager's. RecoveryError when it
+    refuses an order (the ones before it stay put back)."""
     om = recovered.order_manager
     portfolio = recovered.portfolio
     for symbol in portfolio.symbols():
@@ -467,8 +485,6 @@ def restart_venue(recovered: Recovered, venue: RestorableVenue, *, now_ns: int) 
             last_id[order.symbol] = max(last_id.get(order.symbol, 0), int(vid))
     for symbol, n in sorted(last_id.items()):
         venue.reserve_order_ids(symbol, n + 1)
-    # Known ids first, in id order (their time priority among our own orders), then the
-    # released emulated orders, whose venue ids were never journaled.
     known = sorted(
         (v for v in recovered.at_venue if v.venue_order_id.isdigit()),
         key=lambda v: (v.terms.symbol, int(v.venue_order_id)),
@@ -489,6 +505,16 @@ def restart_venue(recovered: Recovered, venue: RestorableVenue, *, now_ns: int) 
             rule = f"cannot be put back at the venue: {err}"
             raise RecoveryError("order", o.client_order_id, rule) from err
         restored.append(o.client_order_id)
+    return tuple(restored)
+
+
+def resend_in_flight(recovered: Recovered, venue: ExecutionVenue, *, now_ns: int) -> Resent:
+    """The second half, once the venue has its market data (a submit on a stale book
+    would be rejected): amendments in flight answered with OrderUpdateRejected
+    (journaled at `now_ns`), then submits and cancels in flight sent again, in journal
+    order. The caller then hands the venue's answers to the manager and commits.
+    RecoveryError when the manager does not take an answer."""
+    om = recovered.order_manager
     rejected: list[str] = []
     for request in recovered.in_flight:
         if request.kind == "update":
@@ -515,7 +541,15 @@ def restart_venue(recovered: Recovered, venue: RestorableVenue, *, now_ns: int) 
         elif request.kind == "cancel":
             venue.cancel(cid)
             recanceled.append(cid)
-    return Restarted(tuple(restored), tuple(resubmitted), tuple(recanceled), tuple(rejected))
+    return Resent(tuple(resubmitted), tuple(recanceled), tuple(rejected))
+
+
+def restart_venue(recovered: Recovered, venue: RestorableVenue, *, now_ns: int) -> Restarted:
+    """`restore_venue` then `resend_in_flight`, for a venue that already has its market
+    data (or whose submits have latency)."""
+    restored = restore_venue(recovered, venue)
+    resent = resend_in_flight(recovered, venue, now_ns=now_ns)
+    return Restarted(restored, resent.resubmitted, resent.recanceled, resent.updates_rejected)
 
 
 def _venue_terms(order: Order, venue: ExecutionVenue) -> OrderTerms:
