@@ -679,6 +679,41 @@ class SimVenue:
         fired one reports "triggered" (price = the observed price), then works as a
         market or limit order at once."""
 
+    def restore(
+        self,
+        order_id: int,
+        side: int,
+        order_type: _SimOrderType,
+        qty: int,
+        *,
+        filled: int = 0,
+        price: int | None = None,
+        trigger_price: int | None = None,
+        trigger_source: _TriggerSource = "last",
+        trail_offset_ticks: int | None = None,
+        trail_offset_bps: int | None = None,
+        tif: _Tif = "gtc",
+        expiry: int | None = None,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        client_id: str | None = None,
+    ) -> None:
+        """Puts back an order this venue held before a restart, under its old order_id,
+        with `filled` of its total `qty` lots already filled: no report (it was accepted
+        before), at the back of its level's queue (behind everything until the first
+        snapshot on a stale book). A resting limit (GTC or GTD) or a conditional order
+        that has not fired; a fired one is restored as the limit order it released.
+        Expiry and reduce-only act from the next step. ValueError (nothing changed) for
+        an id in use, 0 <= filled < qty broken, a market or IOC/FOK order, a duplicate
+        client id or trigger fields a submit would refuse."""
+
+    def reserve_ids(self, next_id: int) -> None:
+        """Ids below next_id are never handed out again (the ids used before a restart)."""
+
+    @property
+    def next_order_id(self) -> int:
+        """The id the next submit gets."""
+
     def cancel(self, ts: int, order_id: int) -> None:
         """Arrives after cancel_latency_ns: "canceled" or "cancel_rejected"
         (UNKNOWN_ORDER: not live then, e.g. filled in the meantime; fills stand)."""

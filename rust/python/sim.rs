@@ -115,6 +115,123 @@ fn report_kind_name(k: &ReportKind) -> &'static str {
 /// One report as (ts, order_id, kind, price, qty, liquidity, fee, leaves, reason).
 type ReportRow = (i64, u64, &'static str, i64, i64, &'static str, String, i64, &'static str);
 
+/// The order a `submit` or a `restore` describes, with the argument checks of the
+/// bindings (the venue's own checks come later, as reports or a RestoreError).
+#[allow(clippy::too_many_arguments)]
+fn request(
+    side: i64,
+    order_type: &str,
+    qty: i64,
+    price: Option<i64>,
+    trigger_price: Option<i64>,
+    trigger_source: &str,
+    trail_offset_ticks: Option<i64>,
+    trail_offset_bps: Option<i64>,
+    tif: &str,
+    expiry: Option<i64>,
+    post_only: bool,
+    reduce_only: bool,
+    slippage_bps: Option<i64>,
+    client_id: Option<String>,
+) -> PyResult<OrderRequest> {
+    let side = side_arg(side)?;
+    let kind = choice("order_type", order_type, &Kind::NAMES)?;
+    let tif_kind = choice(
+        "tif",
+        tif,
+        &[("gtc", Tif::Gtc), ("ioc", Tif::Ioc), ("fok", Tif::Fok), ("gtd", Tif::Gtd)],
+    )?;
+    let name = kind.name();
+    let price = match (kind.has_price(), price) {
+        (true, Some(p)) => p,
+        (true, None) => return Err(missing("price", "order_type", name)),
+        (false, Some(p)) => {
+            return Err(not_allowed(
+                "price",
+                p,
+                &format!(
+                    "order_type {name:?} has no limit price; limit, stop_limit and take_profit_limit do"
+                ),
+            ))
+        }
+        (false, None) => 0,
+    };
+    let tif = match (tif_kind, expiry) {
+        (Tif::Gtd, Some(e)) => TimeInForce::Gtd { expiry: e },
+        (Tif::Gtd, None) => return Err(missing("expiry", "tif", "gtd")),
+        (_, Some(e)) => return Err(not_allowed("expiry", e, "only tif \"gtd\" takes an expiry")),
+        (Tif::Gtc, None) => TimeInForce::Gtc,
+        (Tif::Ioc, None) => TimeInForce::Ioc,
+        (Tif::Fok, None) => TimeInForce::Fok,
+    };
+    if let Some(b) = slippage_bps {
+        if kind.has_price() {
+            return Err(not_allowed(
+                "slippage_bps",
+                b,
+                &format!("order_type {name:?} is a limit order; only market types take a slippage cap"),
+            ));
+        }
+    }
+    let slippage_bps = slippage_bps.map(|b| bps_arg("slippage_bps", b)).transpose()?;
+    let source = choice(
+        "trigger_source",
+        trigger_source,
+        &[
+            ("last", TriggerSource::Last),
+            ("bid_ask", TriggerSource::BidAsk),
+            ("mark", TriggerSource::Mark),
+        ],
+    )?;
+    if !kind.conditional() {
+        let rule = format!("order_type {name:?} is not a conditional order");
+        if let Some(t) = trigger_price {
+            return Err(not_allowed("trigger_price", t, &rule));
+        }
+        if source != TriggerSource::Last {
+            return Err(not_allowed("trigger_source", format!("{trigger_source:?}"), &rule));
+        }
+    } else if trigger_price.is_none() && kind != Kind::TrailingStopMarket {
+        return Err(missing("trigger_price", "order_type", name));
+    }
+    let trail_offset = if kind == Kind::TrailingStopMarket {
+        match (trail_offset_ticks, trail_offset_bps) {
+            (Some(t), None) => Some(TrailOffset::Ticks(t)),
+            (None, Some(b)) => Some(TrailOffset::Bps(bps_arg("trail_offset_bps", b)?)),
+            (None, None) => {
+                return Err(missing("trail_offset_ticks or trail_offset_bps", "order_type", name))
+            }
+            (Some(_), Some(b)) => {
+                let rule = "trail_offset_ticks is given; rule: exactly one";
+                return Err(not_allowed("trail_offset_bps", b, rule));
+            }
+        }
+    } else {
+        let rule = format!("order_type {name:?} is not trailing_stop_market");
+        if let Some(t) = trail_offset_ticks {
+            return Err(not_allowed("trail_offset_ticks", t, &rule));
+        }
+        if let Some(b) = trail_offset_bps {
+            return Err(not_allowed("trail_offset_bps", b, &rule));
+        }
+        None
+    };
+    let req = OrderRequest {
+        client_id,
+        side,
+        qty,
+        order_type: kind.order_type(price),
+        tif,
+        post_only,
+        slippage_bps,
+        reduce_only,
+        trigger_price,
+        trigger_source: source,
+        trail_offset,
+    };
+    Ok(req)
+}
+
 /// The simulated venue of one instrument (see `crate::sim` for every rule).
 #[pyclass(module = "engine._core", name = "SimVenue")]
 pub(crate) struct PySimVenue {
@@ -233,102 +350,57 @@ impl PySimVenue {
         slippage_bps: Option<i64>,
         client_id: Option<String>,
     ) -> PyResult<u64> {
-        let side = side_arg(side)?;
-        let kind = choice("order_type", order_type, &Kind::NAMES)?;
-        let tif_kind = choice(
-            "tif",
-            tif,
-            &[("gtc", Tif::Gtc), ("ioc", Tif::Ioc), ("fok", Tif::Fok), ("gtd", Tif::Gtd)],
+        let req = request(
+            side, order_type, qty, price, trigger_price, trigger_source, trail_offset_ticks,
+            trail_offset_bps, tif, expiry, post_only, reduce_only, slippage_bps, client_id,
         )?;
-        let name = kind.name();
-        let price = match (kind.has_price(), price) {
-            (true, Some(p)) => p,
-            (true, None) => return Err(missing("price", "order_type", name)),
-            (false, Some(p)) => {
-                return Err(not_allowed(
-                    "price",
-                    p,
-                    &format!(
-                        "order_type {name:?} has no limit price; limit, stop_limit and take_profit_limit do"
-                    ),
-                ))
-            }
-            (false, None) => 0,
-        };
-        let tif = match (tif_kind, expiry) {
-            (Tif::Gtd, Some(e)) => TimeInForce::Gtd { expiry: e },
-            (Tif::Gtd, None) => return Err(missing("expiry", "tif", "gtd")),
-            (_, Some(e)) => return Err(not_allowed("expiry", e, "only tif \"gtd\" takes an expiry")),
-            (Tif::Gtc, None) => TimeInForce::Gtc,
-            (Tif::Ioc, None) => TimeInForce::Ioc,
-            (Tif::Fok, None) => TimeInForce::Fok,
-        };
-        if let Some(b) = slippage_bps {
-            if kind.has_price() {
-                return Err(not_allowed(
-                    "slippage_bps",
-                    b,
-                    &format!("order_type {name:?} is a limit order; only market types take a slippage cap"),
-                ));
-            }
-        }
-        let slippage_bps = slippage_bps.map(|b| bps_arg("slippage_bps", b)).transpose()?;
-        let source = choice(
-            "trigger_source",
-            trigger_source,
-            &[
-                ("last", TriggerSource::Last),
-                ("bid_ask", TriggerSource::BidAsk),
-                ("mark", TriggerSource::Mark),
-            ],
-        )?;
-        if !kind.conditional() {
-            let rule = format!("order_type {name:?} is not a conditional order");
-            if let Some(t) = trigger_price {
-                return Err(not_allowed("trigger_price", t, &rule));
-            }
-            if source != TriggerSource::Last {
-                return Err(not_allowed("trigger_source", format!("{trigger_source:?}"), &rule));
-            }
-        } else if trigger_price.is_none() && kind != Kind::TrailingStopMarket {
-            return Err(missing("trigger_price", "order_type", name));
-        }
-        let trail_offset = if kind == Kind::TrailingStopMarket {
-            match (trail_offset_ticks, trail_offset_bps) {
-                (Some(t), None) => Some(TrailOffset::Ticks(t)),
-                (None, Some(b)) => Some(TrailOffset::Bps(bps_arg("trail_offset_bps", b)?)),
-                (None, None) => {
-                    return Err(missing("trail_offset_ticks or trail_offset_bps", "order_type", name))
-                }
-                (Some(_), Some(b)) => {
-                    let rule = "trail_offset_ticks is given; rule: exactly one";
-                    return Err(not_allowed("trail_offset_bps", b, rule));
-                }
-            }
-        } else {
-            let rule = format!("order_type {name:?} is not trailing_stop_market");
-            if let Some(t) = trail_offset_ticks {
-                return Err(not_allowed("trail_offset_ticks", t, &rule));
-            }
-            if let Some(b) = trail_offset_bps {
-                return Err(not_allowed("trail_offset_bps", b, &rule));
-            }
-            None
-        };
-        let req = OrderRequest {
-            client_id,
-            side,
-            qty,
-            order_type: kind.order_type(price),
-            tif,
-            post_only,
-            slippage_bps,
-            reduce_only,
-            trigger_price,
-            trigger_source: source,
-            trail_offset,
-        };
         Ok(self.inner.submit(ts, req))
+    }
+
+    /// An order held before a restart, put back under its id with `filled` lots of `qty`
+    /// filled; no report (rules: `crate::sim::restore`).
+    #[pyo3(signature = (
+        order_id, side, order_type, qty, *, filled = 0, price = None, trigger_price = None,
+        trigger_source = "last", trail_offset_ticks = None, trail_offset_bps = None, tif = "gtc",
+        expiry = None, post_only = false, reduce_only = false, client_id = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore(
+        &mut self,
+        order_id: i64,
+        side: i64,
+        order_type: &str,
+        qty: i64,
+        filled: i64,
+        price: Option<i64>,
+        trigger_price: Option<i64>,
+        trigger_source: &str,
+        trail_offset_ticks: Option<i64>,
+        trail_offset_bps: Option<i64>,
+        tif: &str,
+        expiry: Option<i64>,
+        post_only: bool,
+        reduce_only: bool,
+        client_id: Option<String>,
+    ) -> PyResult<()> {
+        let id = order_id_arg(order_id)?;
+        let req = request(
+            side, order_type, qty, price, trigger_price, trigger_source, trail_offset_ticks,
+            trail_offset_bps, tif, expiry, post_only, reduce_only, None, client_id,
+        )?;
+        self.inner.restore(id, req, filled).map_err(|e| PyValueError::new_err(e.to_string()))
+    }
+
+    /// Ids below `next_id` are never handed out again.
+    fn reserve_ids(&mut self, next_id: i64) -> PyResult<()> {
+        self.inner.reserve_ids(order_id_arg(next_id)?);
+        Ok(())
+    }
+
+    /// The id the next submit gets.
+    #[getter]
+    fn next_order_id(&self) -> u64 {
+        self.inner.next_order_id()
     }
 
     fn cancel(&mut self, ts: i64, order_id: i64) -> PyResult<()> {

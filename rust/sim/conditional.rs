@@ -7,7 +7,7 @@ use crate::query::price_in_range;
 use crate::trigger::{TriggerError, TriggerKind, TriggerSource, TriggerSpec};
 use crate::Side;
 
-use super::{OrderId, OrderRequest, OrderType, Reason, Report, ReportKind, SimVenue, TimeInForce};
+use super::{OrderId, OrderRequest, OrderType, Reason, Report, ReportKind, RestoreError, SimVenue, TimeInForce};
 use crate::trigger::TriggerBook;
 
 /// A conditional order waiting for its trigger.
@@ -137,6 +137,47 @@ impl SimVenue {
         }
         self.conditionals.insert(id, ConditionalOrder { id, req, expiry });
         id
+    }
+
+    /// A waiting conditional order put back after a restart (see `restore.rs`): the
+    /// checks of [`Self::accept_conditional`] that do not depend on the moment (no
+    /// expiry, reduce-only or would-trigger check), then into the trigger book; no report.
+    pub(super) fn restore_conditional(&mut self, id: OrderId, req: OrderRequest) -> Result<(), RestoreError> {
+        let kind = trigger_kind(req.order_type).expect("a conditional order type");
+        if let Some(price) = req.order_type.limit_price() {
+            if !price_in_range(price) {
+                return Err(RestoreError::Price(price));
+            }
+            if req.post_only && matches!(req.tif, TimeInForce::Ioc | TimeInForce::Fok) {
+                return Err(RestoreError::Refused(Reason::PostOnlyNeedsGtcOrGtd));
+            }
+        } else if req.post_only {
+            return Err(RestoreError::Refused(Reason::PostOnlyMarket));
+        }
+        let seen = self.observed(req.trigger_source, req.side);
+        let spec = TriggerSpec {
+            id,
+            side: req.side,
+            kind,
+            source: req.trigger_source,
+            trigger_price: req.trigger_price,
+            offset: req.trail_offset,
+            user_stop: None,
+            reference: seen.filter(|p| kind == TriggerKind::TrailingStop && price_in_range(*p)),
+        };
+        self.triggers.add(&spec).map_err(|e| RestoreError::Refused(reason_of(e)))?;
+        let expiry = match req.tif {
+            TimeInForce::Gtd { expiry } => Some(expiry),
+            _ => None,
+        };
+        if let Some(c) = &req.client_id {
+            self.clients.insert(c.clone(), id);
+        }
+        if let Some(e) = expiry {
+            self.expiries.push(std::cmp::Reverse((e, id)));
+        }
+        self.conditionals.insert(id, ConditionalOrder { id, req, expiry });
+        Ok(())
     }
 
     /// Removes a waiting conditional order; false when `id` is not one.

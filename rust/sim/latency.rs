@@ -30,6 +30,11 @@ impl Pending {
         self.queue.is_empty()
     }
 
+    /// True when a submit of order `id` is in flight.
+    pub(super) fn has(&self, id: OrderId) -> bool {
+        self.queue.values().any(|(i, cmd)| *i == id && matches!(cmd, Command::Submit(_)))
+    }
+
     pub(super) fn push(&mut self, arrival: i64, id: OrderId, cmd: Command) {
         self.seq += 1;
         self.queue.insert((arrival, self.seq), (id, cmd));

@@ -229,6 +229,13 @@
 //!   diff that removes the print's liquidity usually comes after the print, so the
 //!   released order may take lots that the print already took.
 //!
+//! # Restart
+//!
+//! [`SimVenue::restore`] puts back, without a report, an order the venue held before
+//! the process died (same id, total and filled quantities; at the back of the queue);
+//! [`SimVenue::reserve_ids`] keeps the counter past every id used before. The rules are
+//! in `restore.rs`.
+//!
 //! # Fees
 //!
 //! Each fill's fee is [`ContractFees::fee`] for its price, quantity and liquidity:
@@ -1339,9 +1346,11 @@ mod amend;
 mod conditional;
 mod latency;
 mod reduce;
+mod restore;
 
 pub use amend::Amend;
 pub use conditional::ConditionalOrder;
+pub use restore::RestoreError;
 use reduce::{add_signed, reducible};
 
 #[cfg(test)]
@@ -1356,3 +1365,5 @@ mod proptests;
 mod queue_tests;
 #[cfg(test)]
 mod l3_tests;
+#[cfg(test)]
+mod tests_restore;

@@ -30,6 +30,7 @@ from engine.domain import (
     TriggerSource,
 )
 from engine.domain.journal import (
+    AccountFunded,
     BalanceSnapshot,
     BracketCreated,
     EquitySample,
@@ -218,6 +219,13 @@ RECORDS: dict[type[Any], st.SearchStrategy[Any]] = {
     ),
     EquitySample: st.builds(
         EquitySample, ts_event=timestamps, account=names, currency=names, equity=signed
+    ),
+    AccountFunded: st.builds(
+        AccountFunded,
+        ts_event=timestamps,
+        account=names,
+        asset=names,
+        amount=signed.filter(lambda amount: amount != 0),
     ),
 }
 """One strategy per record type; the codec test checks it covers every type."""

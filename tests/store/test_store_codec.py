@@ -25,6 +25,7 @@ from engine.domain import (
     TriggerSource,
 )
 from engine.domain.journal import (
+    AccountFunded,
     BalanceSnapshot,
     EquitySample,
     OrderInitialized,
@@ -69,7 +70,7 @@ def _concrete_order_events() -> set[type[Any]]:
 
 
 def test_every_record_type_has_a_tag_and_a_strategy() -> None:
-    others = {RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample}
+    others = {RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample, AccountFunded}
     assert len(_concrete_order_events()) == 15
     assert _concrete_order_events() | others == set(RECORD_TYPES)
     assert len(RECORD_TYPES) == len(set(RECORD_TYPES))

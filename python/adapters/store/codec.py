@@ -42,6 +42,7 @@ from engine.domain.events import (
 )
 from engine.domain.fill import Fill
 from engine.domain.journal import (
+    AccountFunded,
     BalanceSnapshot,
     BracketCreated,
     EquitySample,
@@ -77,6 +78,7 @@ RECORD_TYPES: Final[tuple[type[Any], ...]] = (
     PositionSnapshot,
     BalanceSnapshot,
     EquitySample,
+    AccountFunded,
 )
 """Every concrete record type; the tag is the class name (stable: renaming one is a
 schema change). The OrderEvent base is not a record of its own."""

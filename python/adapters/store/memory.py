@@ -11,6 +11,7 @@ from typing import Final
 
 from engine.domain.events import OrderEvent
 from engine.domain.journal import (
+    AccountFunded,
     BalanceSnapshot,
     EquitySample,
     JournalRecord,
@@ -24,6 +25,7 @@ __all__ = ["MemoryStore"]
 
 _RECORD_TYPES: Final = (
     OrderEvent, RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample,
+    AccountFunded,
 )  # fmt: skip
 
 

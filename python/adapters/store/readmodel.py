@@ -30,6 +30,7 @@ from engine.domain.enums import OrderStatus
 from engine.domain.errors import DomainError
 from engine.domain.events import OrderEvent
 from engine.domain.journal import (
+    AccountFunded,
     BalanceSnapshot,
     BracketCreated,
     EquitySample,
@@ -131,6 +132,7 @@ class RunProjection:
             PositionSnapshot: self._position,
             BalanceSnapshot: self._balance,
             EquitySample: self._nothing,  # one row per record: served from the journal
+            AccountFunded: self._nothing,  # its BalanceSnapshot carries the new total
         }
         for kind in RECORD_TYPES:  # every other record is an order event
             self._handlers.setdefault(kind, self._order_event)

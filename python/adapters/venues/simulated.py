@@ -7,14 +7,18 @@ before they get here). Reports come out of `drain()` as domain `OrderEvent`s, in
 order the venue produced them. Fill trade ids are `{venue order id}-{n}`, n counting that
 order's fills from 1, so a run gives the same ids every time. Fees are the venue's exact
 numbers, charged in the instrument's quote currency.
+
+The venue lives in the process and dies with it: after a restart `restore`,
+`reserve_order_ids` and `set_position` give a fresh one what the journal says the old
+one held (`engine.services.recovery.restart_venue` decides what that is).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -121,39 +125,17 @@ class SimulatedVenue:
 
     # --- the port --------------------------------------------------------------------------
     def submit(self, terms: OrderTerms) -> None:
-        inst = self._instrument(terms.symbol)
-        ticks = inst.price_to_ticks
-        offset_bps = None
-        if terms.trailing_offset_bps is not None:
-            bps = terms.trailing_offset_bps
-            if bps != bps.to_integral_value():
-                rule = "is not a whole number (rule: the simulated venue trails in whole bps)"
-                raise ValidationError("trailing_offset_bps", bps, rule, terms.client_order_id)
-            offset_bps = int(bps)
         venue = self._venues[terms.symbol]
+        side, order_type, qty, fields = self._order_args(terms)
         order_id = venue.submit(
             self._clock.now_ns(),
-            0 if terms.side is OrderSide.BUY else 1,
-            _TYPE[terms.order_type],
-            inst.qty_to_lots(terms.quantity),
-            price=None if terms.price is None else ticks(terms.price),
-            trigger_price=None if terms.trigger_price is None else ticks(terms.trigger_price),
-            trigger_source=_SOURCE[terms.trigger_source or TriggerSource.LAST_TRADE],
-            trail_offset_ticks=None
-            if terms.trailing_offset is None
-            else ticks(terms.trailing_offset),
-            trail_offset_bps=offset_bps,
-            tif=_TIF[terms.time_in_force],
-            expiry=terms.expire_time_ns,
-            post_only=terms.post_only,
-            reduce_only=terms.reduce_only,
+            side,
+            order_type,
+            qty,
             slippage_bps=terms.max_slippage_bps,
-            client_id=terms.client_order_id,
+            **fields,
         )
-        cid = terms.client_order_id
-        self._ids[cid] = (terms.symbol, order_id)
-        self._cids[(terms.symbol, order_id)] = cid
-        self._sides[cid] = terms.side
+        self._register(terms, order_id)
 
     def cancel(self, client_order_id: str) -> None:
         symbol, order_id = self._known(client_order_id)
@@ -214,6 +196,59 @@ class SimulatedVenue:
                     out.append(event)
         return out
 
+    # --- restart: a fresh venue takes over what the journal says the old one held -------
+    def restore(
+        self,
+        terms: OrderTerms,
+        *,
+        venue_order_id: str,
+        filled: Decimal,
+        fills: int,
+        triggered: bool = False,
+    ) -> str:
+        """Puts back an order the venue held before a restart, with `filled` of its
+        quantity filled in `fills` fills, without an acknowledgement (rules in
+        `rust/sim/restore.rs`: back of the queue, expiry and reduce-only from the next
+        step). `venue_order_id` is the id it had ("" when never known: it gets a new one);
+        `triggered`: a conditional order that fired is restored as the order it released
+        (a limit order; a market one never rests). Later fills' trade ids go on from
+        `fills + 1`. Returns the venue order id; ValueError (nothing changed) when the
+        venue refuses it. Call `reserve_order_ids` first, so new ids pass every old one."""
+        inst = self._instrument(terms.symbol)
+        venue = self._venues[terms.symbol]
+        if triggered:
+            released = OrderType.LIMIT if terms.order_type.has_limit_price else OrderType.MARKET
+            terms = replace(
+                terms,
+                order_type=released,
+                trigger_price=None,
+                trigger_source=None,
+                trailing_offset=None,
+                trailing_offset_bps=None,
+            )
+        if venue_order_id == "":
+            order_id = venue.next_order_id
+        elif venue_order_id.isdigit():
+            order_id = int(venue_order_id)
+        else:
+            rule = "is not a number (rule: ids this venue gave, or empty)"
+            raise ValidationError("venue_order_id", venue_order_id, rule, terms.client_order_id)
+        side, order_type, qty, fields = self._order_args(terms)
+        venue.restore(order_id, side, order_type, qty, filled=inst.qty_to_lots(filled), **fields)
+        self._register(terms, order_id)
+        self._fill_counts[terms.client_order_id] = fills
+        return str(order_id)
+
+    def reserve_order_ids(self, symbol: str, next_id: int) -> None:
+        """`symbol`'s venue never hands out an id below `next_id` (ids of the old venue)."""
+        self._venue(symbol).reserve_ids(next_id)
+
+    def set_position(self, symbol: str, quantity: Decimal) -> None:
+        """The venue's own view of our position (reduce-only is held to it), signed."""
+        inst = self._instrument(symbol)
+        lots = inst.qty_to_lots(abs(quantity))
+        self._venues[symbol].set_position(lots if quantity >= 0 else -lots)
+
     # --- internals ------------------------------------------------------------------------
     def _event(
         self, symbol: str, report: tuple[int, int, str, int, int, str, str, int, str]
@@ -261,6 +296,40 @@ class SimulatedVenue:
         if kind == "triggered":
             return OrderTriggered(client_order_id=cid, ts_event=ts)
         raise ValueError(f"report kind {kind!r} is not known to the simulated venue adapter")
+
+    def _order_args(self, terms: OrderTerms) -> tuple[int, str, int, dict[str, Any]]:
+        """(side, order type, lots, keyword fields) of `terms` in the core's units."""
+        inst = self._instrument(terms.symbol)
+        ticks = inst.price_to_ticks
+        offset_bps = None
+        if terms.trailing_offset_bps is not None:
+            bps = terms.trailing_offset_bps
+            if bps != bps.to_integral_value():
+                rule = "is not a whole number (rule: the simulated venue trails in whole bps)"
+                raise ValidationError("trailing_offset_bps", bps, rule, terms.client_order_id)
+            offset_bps = int(bps)
+        fields: dict[str, Any] = {
+            "price": None if terms.price is None else ticks(terms.price),
+            "trigger_price": None if terms.trigger_price is None else ticks(terms.trigger_price),
+            "trigger_source": _SOURCE[terms.trigger_source or TriggerSource.LAST_TRADE],
+            "trail_offset_ticks": None
+            if terms.trailing_offset is None
+            else ticks(terms.trailing_offset),
+            "trail_offset_bps": offset_bps,
+            "tif": _TIF[terms.time_in_force],
+            "expiry": terms.expire_time_ns,
+            "post_only": terms.post_only,
+            "reduce_only": terms.reduce_only,
+            "client_id": terms.client_order_id,
+        }
+        side = 0 if terms.side is OrderSide.BUY else 1
+        return side, _TYPE[terms.order_type], inst.qty_to_lots(terms.quantity), fields
+
+    def _register(self, terms: OrderTerms, order_id: int) -> None:
+        cid = terms.client_order_id
+        self._ids[cid] = (terms.symbol, order_id)
+        self._cids[(terms.symbol, order_id)] = cid
+        self._sides[cid] = terms.side
 
     def _known(self, client_order_id: str) -> tuple[str, int]:
         try:

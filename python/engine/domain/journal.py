@@ -4,7 +4,9 @@ Replaying a run's records in order rebuilds its state exactly: `OrderInitialized
 creates an order (with how the manager handles it), `BracketCreated` links three orders,
 every `OrderEvent` is applied by the order it names, and the portfolio records
 (`PositionSnapshot`, `BalanceSnapshot`, `EquitySample`) state what the portfolio held
-after the fill or at the time they name. `RunStarted` and `RunEnded` bracket a run."""
+after the fill or at the time they name; `AccountFunded` is money put in (or taken
+out) from outside the run, such as the starting cash. `RunStarted` and `RunEnded`
+bracket a run."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from engine.domain.events import OrderEvent
 from engine.domain.order import OrderTerms
 
 __all__ = [
+    "AccountFunded",
     "BalanceSnapshot",
     "BracketCreated",
     "EquitySample",
@@ -180,8 +183,34 @@ class EquitySample:
         _checks.decimal("equity", self.equity, self.account)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountFunded:
+    """`amount` of `asset` credited to `account` from outside the run (negative: taken
+    out): the starting funds, a deposit. Replaying these and the fills gives the
+    balances; the BalanceSnapshot written with it states the total after it."""
+
+    ts_event: int
+    account: str
+    asset: str
+    amount: Decimal
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, self.asset)
+        _checks.text("account", self.account, self.asset)
+        _checks.text("asset", self.asset)
+        _checks.decimal("amount", self.amount, self.asset)
+        if self.amount == 0:
+            raise ValidationError("amount", self.amount, "is zero (rule: a funding moves money)")
+
+
 JournalRecord = (
-    OrderEvent | RunStarted | RunEnded | PositionSnapshot | BalanceSnapshot | EquitySample
+    OrderEvent
+    | RunStarted
+    | RunEnded
+    | PositionSnapshot
+    | BalanceSnapshot
+    | EquitySample
+    | AccountFunded
 )
 """Everything a journal holds: order records (OrderEvent subclasses, including the two
 above) and run and portfolio records."""
