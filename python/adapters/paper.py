@@ -31,6 +31,13 @@ from engine.kernel import Kernel, KernelStats, MarketStream
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
+from engine.services.recovery import (
+    Recovered,
+    fund_account,
+    recover_run,
+    resend_in_flight,
+    restore_venue,
+)
 from engine.services.risk import RiskByAccount, RiskLimits, RiskService
 from engine.strategy import Strategy
 
@@ -63,6 +70,8 @@ class PaperRun:
     accounts: dict[str, list[str]]  # account -> its symbols
     instruments: dict[str, Instrument]
     primed: int = 0  # messages replayed into the books only (a resumed run)
+    recovered: Recovered | None = None  # what a resumed run rebuilt from its journal
+    recovered_state: dict[str, dict[str, Any]] | None = None  # its state, before going on
     stats: KernelStats | None = field(default=None)
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> KernelStats:
@@ -175,9 +184,22 @@ def build_paper(
             market=_Mids(venue),
         )
         services.update(dict.fromkeys(symbols, service))
-    om = OrderManager(
-        venue=venue, store=store, clock=clock, instruments=instruments, risk=RiskByAccount(services)
-    )
+    risk = RiskByAccount(services)
+    recovered: Recovered | None = None
+    recovered_state: dict[str, dict[str, Any]] | None = None
+    if resume_from_ns is None:
+        om = OrderManager(venue=venue, store=store, clock=clock, instruments=instruments, risk=risk)
+    else:
+        recovered = recover_run(
+            store,
+            instruments=instruments,
+            venue=venue,
+            clock=clock,
+            risk=risk,
+            portfolio=portfolio,
+        )
+        om = recovered.order_manager
+        recovered_state = recovered.state()
     kernel = Kernel(
         instruments=instruments,
         strategy=strategy,
@@ -193,14 +215,30 @@ def build_paper(
     for market in feed.markets:
         kernel.add_market(market.symbol, market.rule, market.data_lot_size)
     primed = 0
-    if resume_from_ns is not None:
-        for message in feed.skip_until(resume_from_ns):
+    if recovered is not None:
+        # Books first (the recording up to the last committed moment, no orders at the
+        # venue yet, so nothing fills twice), then the venue's orders put back, then the
+        # requests that were in flight sent again; their answers are one batch.
+        for message in feed.skip_until(start):
             kernel.prime(message)
             primed += 1
-    else:
+        kernel.trade_pnl = list(recovered.trade_pnl)
+        kernel.traded_notional = recovered.traded_notional
+        restore_venue(recovered, venue)
+        resend_in_flight(recovered, venue, now_ns=clock.now_ns())
+        kernel.settle()
+    if recovered is None or not recovered.funding:
         for account in accounts:
             for asset, amount in sorted(account.balances.items()):
-                portfolio.credit(asset, amount, account.name)
+                if amount:
+                    fund_account(
+                        portfolio,
+                        store,
+                        asset=asset,
+                        amount=amount,
+                        ts_event=start,
+                        account=account.name,
+                    )
     return PaperRun(
         kernel=kernel,
         feed=feed,
@@ -212,4 +250,6 @@ def build_paper(
         accounts=by_account,
         instruments=instruments,
         primed=primed,
+        recovered=recovered,
+        recovered_state=recovered_state,
     )

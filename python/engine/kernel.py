@@ -381,6 +381,12 @@ class Kernel:
                 self._apply(market, rows[i : i + 1], 1)
         self.store.commit()
 
+    def settle(self) -> None:
+        """Hands the venue's pending answers to the order manager and commits (after a
+        restart put orders back and sent the requests that were in flight)."""
+        self._pump()
+        self.store.commit()
+
     def _idle(self) -> None:
         """No message: timers due now fire and the venue's time moves on."""
         now = self.clock.now_ns()

@@ -61,13 +61,15 @@ def paper(
             "--resume takes the run's own configuration: drop --config/--strategy/--param/--run-id"
         )
     try:
-        cfg = load_paper_config(
-            config_path,
-            strategy=strategy,
-            speed=speed,
-            duration_s=duration_s,
-            out=out,
-        )
+        if resume is not None:
+            cfg = _resumed_config(out or Path("quantx-data"), resume)
+            cfg = cfg.model_copy(
+                update={k: v for k, v in (("speed", speed), ("duration_s", duration_s)) if v}
+            )
+        else:
+            cfg = load_paper_config(
+                config_path, strategy=strategy, speed=speed, duration_s=duration_s, out=out
+            )
         if params:
             cfg = cfg.model_copy(update={"params": {**cfg.params, **_params(params)}})
     except ConfigError as err:
@@ -162,6 +164,29 @@ def _run(
             for name, symbols in run.accounts.items()
         },
     }
+
+
+def _resumed_config(out: Path, run_id: str) -> PaperConfig:
+    """The configuration a paper run was started with, from its RunStarted record."""
+    from adapters.cli.main import UserError
+    from adapters.store.sqlite import RunReader
+    from engine.domain.journal import RunStarted
+    from engine.ports import StoreError
+
+    path = out / "quantx.db"
+    if not path.is_file():
+        raise UserError(f"--resume {run_id}: no store at {path}")
+    try:
+        with RunReader(path) as reader:
+            first = next(iter(reader.records(run_id)), None)
+    except StoreError as err:
+        raise UserError(f"--resume {run_id}: {err}") from None
+    if first is None or not isinstance(first[1], RunStarted) or first[1].mode != "paper":
+        raise UserError(f"--resume {run_id}: not a paper run in {path}")
+    try:
+        return PaperConfig.model_validate_json(first[1].config_json)
+    except ValueError as err:
+        raise ConfigError(f"--resume {run_id}: its configuration no longer loads: {err}") from None
 
 
 def _text(value: object) -> str | None:
