@@ -23,7 +23,7 @@ __all__ = ["MarketMaker", "MarketMakerParams"]
 class MarketMakerParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    symbol: str = "BTCUSDT"
+    symbol: str = "BTC/USDT:USDT"
     quote_size: Decimal = Field(default=Decimal("0.010"), gt=0)
     half_spread_ticks: int = Field(default=5, ge=1)
     requote_ticks: int = Field(default=3, ge=1)
