@@ -221,7 +221,7 @@ class DataError(ValueError):
 
 def run_backtest(
     paths: Sequence[Path],
-    strategy: str,
+    strategy: str | type[Strategy[Any]],
     params: Mapping[str, object] | None = None,
     *,
     store: Store | None = None,
@@ -233,7 +233,8 @@ def run_backtest(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
-    """Builds the whole stack through the composition root and runs it."""
+    """Builds the whole stack through the composition root and runs it. `strategy` is
+    `module:Class`, `path/file.py:Class` or a Strategy subclass."""
     from adapters.container import BacktestContainer
 
     streams, instruments = load_streams(paths)

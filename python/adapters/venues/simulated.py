@@ -5,10 +5,11 @@ Orders go in as Decimal terms and are converted to ticks and lots with the instr
 (off-grid values raise PrecisionError naming the field; the risk gate refuses them
 before they get here). Each instrument's book follows its own sequence rule (`rules`,
 from its market data: spot depth diffs chain differently from futures ones), so one
-venue can hold a spot and a perpetual instrument side by side. Reports come out of `drain()` as domain `OrderEvent`s, in the
-order the venue produced them. Fill trade ids are `{venue order id}-{n}`, n counting that
-order's fills from 1, so a run gives the same ids every time. Fees are the venue's exact
-numbers, charged in the instrument's quote currency.
+venue can hold a spot and a perpetual instrument side by side. Reports come out of
+`drain()` as domain `OrderEvent`s, in the order the venue produced them. Fill trade ids
+are `{venue order id}-{n}`, n counting that order's fills from 1, so a run gives the same
+ids every time. Fees are the venue's exact numbers, charged in the instrument's quote
+currency.
 """
 
 from __future__ import annotations
