@@ -5,6 +5,7 @@ instruments in different quote currencies is refused before it starts."""
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -19,16 +20,28 @@ from adapters.clocks import SimulatedClock
 from adapters.data import BUNDLED_BINANCE_DIR
 from adapters.venues.simulated import SimulatedVenue
 from engine import _core
-from engine.domain import Fill, Order, OrderEvent, OrderSide, OrderType, Rounding, TimeInForce
+from engine.domain import (
+    Fill,
+    Order,
+    OrderDenied,
+    OrderEvent,
+    OrderFilled,
+    OrderSide,
+    OrderType,
+    Rounding,
+    TimeInForce,
+)
 from engine.domain.errors import ValidationError
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
 from engine.marketdata import instruments as specs
-from engine.strategy import BookTop, Context, Strategy
+from engine.services.statistics import exposure_curve
+from engine.strategy import BookTop, Context, Strategy, StrategyLoadError, load_strategy
 
 FUTURES = BUNDLED_BINANCE_DIR / "usdm-btcusdt-20240808.gz"
 SPOT = BUNDLED_BINANCE_DIR / "spot-btcusdt-20240808.gz"
 PERP, PAIR = "BTC/USDT:USDT", "BTC/USDT"
 CASH = Decimal("100000")
+MM = "engine.strategies.market_maker:MarketMaker"
 
 
 class RoundTripParams(BaseModel):
@@ -284,3 +297,59 @@ def test_the_cli_runs_both_instruments_in_one_backtest(tmp_path: Path) -> None:
     assert (report / "fills.csv").is_file() and (report / "position.png").is_file()
     fills_csv = (report / "fills.csv").read_text()
     assert f",{PERP}," in fills_csv and f",{PAIR}," in fills_csv
+
+
+def test_the_sample_market_maker_quotes_both_and_sells_only_what_spot_holds() -> None:
+    result = bt.run_backtest(
+        [FUTURES, SPOT],
+        MM,
+        {"symbols": f"{PERP},{PAIR}"},
+    )
+    records = [r for _, r in result.store.records()]
+    assert not [r for r in records if isinstance(r, OrderDenied)]
+    sides = Counter((r.fill.symbol, r.fill.side) for r in records if isinstance(r, OrderFilled))
+    for symbol in (PERP, PAIR):
+        assert sides[(symbol, OrderSide.BUY)] > 20 and sides[(symbol, OrderSide.SELL)] > 20
+    btc = [r.total for r in records if isinstance(r, BalanceSnapshot) and r.asset == "BTC"]
+    assert btc and min(btc) >= 0  # every spot sell was covered by BTC bought before
+    # The perpetual trades as it does alone: the instruments share only the account.
+    alone = bt.run_backtest([FUTURES], MM)
+    both = result.portfolio.position(PERP)
+    assert both == alone.portfolio.position(PERP)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"symbol": PAIR, "symbols": [PERP]}, "give symbol or symbols, not both"),
+        ({"symbols": f"{PAIR}, {PAIR}"}, "names an instrument twice"),
+    ],
+)
+def test_market_maker_symbols_are_checked(params: dict[str, object], message: str) -> None:
+    with pytest.raises(StrategyLoadError, match=message):
+        load_strategy(MM, params)
+
+
+def test_market_maker_symbols_from_a_string_or_a_list() -> None:
+    text = load_strategy(MM, {"symbols": f"{PERP}, {PAIR}"})
+    listed = load_strategy(MM, {"symbols": [PERP, PAIR]})
+    alone = load_strategy(MM, {"symbol": PAIR})
+    assert text.params.quoted == listed.params.quoted == (PERP, PAIR)  # type: ignore[attr-defined]
+    assert alone.params.quoted == (PAIR,)  # type: ignore[attr-defined]
+
+
+def test_exposure_curve_sorts_by_time_and_sums_every_position() -> None:
+    # Journal order: A opens at t=20, then B (journaled later, timed earlier) at t=10,
+    # A closes at t=30, B closes at t=40.
+    changes = [
+        (20, "A", Decimal("1")),
+        (10, "B", Decimal("-2")),
+        (30, "A", Decimal("0")),
+        (40, "B", Decimal("0")),
+    ]
+    assert exposure_curve(changes) == [
+        (10, Decimal("2")),
+        (20, Decimal("3")),
+        (30, Decimal("2")),
+        (40, Decimal("0")),
+    ]
