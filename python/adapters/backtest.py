@@ -237,12 +237,13 @@ def run_backtest(
     `module:Class`, `path/file.py:Class` or a Strategy subclass."""
     from adapters.container import BacktestContainer
 
+    chosen = load_strategy(strategy, params)  # before the data: a bad parameter fails fast
     streams, instruments = load_streams(paths)
     _check_one_quote(instruments)
     c = BacktestContainer(
         instruments=instruments,
         rules={s.symbol: s.rule for s in streams},
-        strategy=load_strategy(strategy, params),
+        strategy=chosen,
         store=store if store is not None else MemoryStore(),
         settings=settings or SimSettings(),
         limits=limits or DEFAULT_LIMITS,

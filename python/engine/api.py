@@ -50,7 +50,7 @@ from adapters.config import (
 from adapters.store.codec import encode
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings
-from engine.domain import Order, OrderFilled, Position
+from engine.domain import DomainError, Order, OrderFilled, Position
 from engine.domain.journal import EquitySample, JournalRecord, RunEnded, RunStarted
 from engine.ports import Store
 from engine.services.risk import RiskLimits
@@ -127,8 +127,8 @@ def backtest(
             params_json=params_json,
             config_json=config_json,
         )
-    except ValueError as err:
-        raise ValueError(f"run_id {base_id!r}: {err}") from None
+    except DomainError as err:
+        raise ValueError(f"run_id {base_id!r} {err.rule}") from None
     store, where, run_id = _open_store(store_path, started, explicit=run_id is not None)
     try:
         result = run_backtest(
@@ -153,7 +153,8 @@ def backtest(
     store.commit()
     records = list(store.records())
     digest = journal_digest(store)
-    _close(store)
+    figures = result.statistics(stats_settings.params())
+    _close(store)  # everything read: the run's results live on in memory
     return BacktestRun(
         _Ran(
             run_id=run_id,
@@ -164,7 +165,7 @@ def backtest(
             result=result,
             records=records,
             journal_sha256=digest,
-            statistics=result.statistics(stats_settings.params()),
+            statistics=figures,
         )
     )
 
@@ -282,8 +283,8 @@ def _paths(data: object) -> list[Path]:
         return [DEMO_CAPTURE]
     items = [data] if isinstance(data, str | os.PathLike) else data
     if not isinstance(items, Sequence) or isinstance(items, bytes) or not items:
-        rule = "a path or a non-empty list of paths, or None for the bundled capture"
-        raise TypeError(f"data {data!r} is not {rule} (rule: {rule})")
+        rule = "a path, a non-empty list of paths, or None for the bundled capture"
+        raise TypeError(f"data {data!r} is not a path or a list of paths (rule: {rule})")
     paths: list[Path] = []
     for i, item in enumerate(items):
         if not isinstance(item, str | os.PathLike):
