@@ -1,4 +1,5 @@
-"""The README's Python example runs, and each `# -> value` comment in it is true."""
+"""The README's example of the Rust core from Python runs, and each `# -> value` comment
+in it is true (the embedding examples are run by tests/test_embedding.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_readme_python_example_is_true() -> None:
-    block = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
+    block = re.search(r"```python\n(import engine\._core.*?)```", README.read_text(), re.S)
     assert block, "README has a python example"
     namespace: dict[str, object] = {}
     checked = 0

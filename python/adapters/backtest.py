@@ -3,7 +3,17 @@ the order manager, the risk gate and the portfolio. The composition root (and th
 call `run_backtest`; tests call it with their own store.
 
 Instruments: the bundled Binance instruments with their exchange limits and default fee
-tiers (`INSTRUMENT_DEFAULTS`), built from the capture's tick and lot sizes."""
+tiers (`INSTRUMENT_DEFAULTS`), built from the capture's tick and lot sizes, traded under
+their ccxt unified symbols (`BTC/USDT:USDT`, `BTC/USDT`).
+
+Several instruments (one data file or more each) run in one kernel and one account:
+each instrument's venue book follows its own market's sequence rule, and the kernel
+merges the streams' steps by the time of their first row. A step runs whole before the
+next starts, so a fill on one instrument may carry an exchange time a few milliseconds
+before a fill journaled just earlier on another (each instrument's own times never go
+back); figures that need one time order sort by time first (`exposure_curve`). Equity
+is one number in one currency, so every instrument of a run must share its quote
+currency; a run that mixes them is refused before it starts (`DataError`)."""
 
 from __future__ import annotations
 
@@ -34,7 +44,13 @@ from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits
-from engine.services.statistics import DEFAULT_PARAMS, Statistics, StatisticsParams, compute
+from engine.services.statistics import (
+    DEFAULT_PARAMS,
+    Statistics,
+    StatisticsParams,
+    compute,
+    exposure_curve,
+)
 from engine.strategy import Strategy, load_strategy
 
 __all__ = [
@@ -70,15 +86,14 @@ INSTRUMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def instrument_for(spec: InstrumentSpec) -> Instrument:
-    """The tradable instrument behind a market-data spec (base/quote split of XXXUSDT)."""
+    """The tradable instrument behind a market-data spec, under its unified symbol
+    (`BTC/USDT:USDT`), base and quote read from that symbol."""
     d = INSTRUMENT_DEFAULTS[spec.market]
-    symbol = spec.symbol
-    quote = "USDT" if symbol.endswith("USDT") else symbol[-3:]
     tick, lot = Decimal(spec.tick_size), Decimal(spec.lot_size)
     return Instrument(
-        symbol=symbol,
-        base=symbol[: -len(quote)],
-        quote=quote,
+        symbol=spec.unified,
+        base=spec.base,
+        quote=spec.quote,
         tick_size=tick,
         lot_size=lot,
         price_precision=max(0, -tick.normalize().as_tuple().exponent),  # type: ignore[operator]
@@ -110,7 +125,11 @@ class BacktestResult:
         equity = [(r.ts_event, r.equity) for r in records if isinstance(r, EquitySample)]
         if len(equity) < 2:
             return None
-        positions = [(r.ts_event, r.quantity) for r in records if isinstance(r, PositionSnapshot)]
+        positions = exposure_curve(
+            (r.ts_event, (r.account, r.symbol), r.quantity)
+            for r in records
+            if isinstance(r, PositionSnapshot)
+        )
         fees = sum((self.portfolio.position(s).fees for s in self.instruments), Decimal(0))
         return compute(
             equity,
@@ -133,12 +152,15 @@ enough that sizes a strategy trades never run out (see `bars_to_events`)."""
 
 
 def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, Instrument]]:
-    """Data files -> one stream per instrument (files of one instrument in order).
+    """Data files -> one stream per instrument (files of one instrument in order), keyed
+    by unified symbol, each with its instrument's sequence rule; instruments in the
+    order their first file was given.
 
     Binance captures (`.gz` JSON lines) are read as they are; OHLCV CSV files
     (`.csv`, `.csv.gz`) become the synthetic market of `bars_to_events`; JSONL event
     files (`.jsonl`, `.jsonl.gz`) are read by the JSONL reader. A CSV or JSONL file names
-    its instrument the way captures do: `{market}-{symbol}-...` (e.g. usdm-btcusdt-...)."""
+    its instrument the way captures do: `{market}-{symbol}-...` with the exchange's own
+    symbol (e.g. usdm-btcusdt-...)."""
     by_symbol: dict[str, list[Any]] = {}
     specs: dict[str, InstrumentSpec] = {}
     captures = [p for p in paths if _kind(p) == "capture"]
@@ -160,8 +182,8 @@ def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, I
                 ]
             else:
                 chunks = [c.events for c in JsonlEventReader(path, spec).chunks()]
-        by_symbol.setdefault(spec.symbol, []).extend(chunks)
-        specs[spec.symbol] = spec
+        by_symbol.setdefault(spec.unified, []).extend(chunks)
+        specs[spec.unified] = spec
     streams = []
     instruments = {}
     for symbol, chunks in by_symbol.items():
@@ -199,7 +221,7 @@ class DataError(ValueError):
 
 def run_backtest(
     paths: Sequence[Path],
-    strategy: str,
+    strategy: str | type[Strategy[Any]],
     params: Mapping[str, object] | None = None,
     *,
     store: Store | None = None,
@@ -211,13 +233,17 @@ def run_backtest(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
-    """Builds the whole stack through the composition root and runs it."""
+    """Builds the whole stack through the composition root and runs it. `strategy` is
+    `module:Class`, `path/file.py:Class` or a Strategy subclass."""
     from adapters.container import BacktestContainer
 
+    chosen = load_strategy(strategy, params)  # before the data: a bad parameter fails fast
     streams, instruments = load_streams(paths)
+    _check_one_quote(instruments)
     c = BacktestContainer(
         instruments=instruments,
-        strategy=load_strategy(strategy, params),
+        rules={s.symbol: s.rule for s in streams},
+        strategy=chosen,
         store=store if store is not None else MemoryStore(),
         settings=settings or SimSettings(),
         limits=limits or DEFAULT_LIMITS,
@@ -247,6 +273,18 @@ def run_backtest(
         equity_end=kernel.equity(),
         ts_end=c.clock().now_ns(),
     )
+
+
+def _check_one_quote(instruments: Mapping[str, Instrument]) -> None:
+    """Refuses a run whose instruments do not share one quote currency: the kernel
+    marks the account's equity in one currency and never adds, say, KRW to USDT."""
+    quotes = sorted({i.quote for i in instruments.values()})
+    if len(quotes) > 1:
+        each = ", ".join(f"{s} in {i.quote}" for s, i in instruments.items())
+        raise DataError(
+            f"instruments are quoted in {' and '.join(quotes)} ({each}); a backtest values"
+            " one account in one currency (rule: every instrument of a run shares its quote)"
+        )
 
 
 def journal_digest(store: Store) -> str:

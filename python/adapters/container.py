@@ -57,9 +57,11 @@ class BacktestContainer(containers.DeclarativeContainer):
     limits = providers.Dependency(instance_of=RiskLimits)
     cash = providers.Dependency(instance_of=Decimal)
     equity_interval_ns = providers.Dependency(instance_of=int)
+    # symbol -> sequence rule of its market data ("spot"/"futures"); unnamed: settings.rule.
+    rules = providers.Dependency(instance_of=dict, default={})
 
     clock = providers.Singleton(SimulatedClock)
-    venue = providers.Singleton(SimulatedVenue, instruments, clock, settings)
+    venue = providers.Singleton(SimulatedVenue, instruments, clock, settings, rules=rules)
     portfolio = providers.Singleton(_portfolio, instruments, cash)
     risk = providers.Singleton(_risk, instruments, limits, portfolio, venue)
     order_manager = providers.Singleton(

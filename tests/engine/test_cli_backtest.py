@@ -57,7 +57,7 @@ def test_the_demo_runs_the_market_maker_on_the_bundled_capture(demo: dict[str, A
     assert demo["data"][0].endswith("usdm-btcusdt-20240808.gz")
     assert demo["level_updates"] == 445_521 and demo["events"] > demo["level_updates"]
     assert demo["orders"] > 100 and demo["fills"] > 100
-    pos = demo["positions"]["BTCUSDT"]
+    pos = demo["positions"]["BTC/USDT:USDT"]
     # The realized P&L is net of fees, which are paid: it is below the gross result.
     assert float(pos["fees"]) > 0
     # Statistics: the total return is the equity change over the starting cash (the
@@ -144,4 +144,4 @@ def test_ctrl_c_stops_cleanly_and_says_so(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_table_output(demo: dict[str, Any]) -> None:
     result = invoke()
     assert result.exit_code == 0
-    assert "quantx backtest" in result.output and "BTCUSDT position" in result.output
+    assert "quantx backtest" in result.output and "BTC/USDT:USDT position" in result.output

@@ -101,9 +101,9 @@ class Flipper(Strategy[EmptyParams]):
         self.fills: list[str] = []
 
     def on_book(self, ctx: Context, top: BookTop) -> None:
-        if not ctx.open_orders() and ctx.position("BTCUSDT").quantity == 0 and not self.fills:
+        if not ctx.open_orders() and ctx.position("BTC/USDT:USDT").quantity == 0 and not self.fills:
             ctx.submit(
-                symbol="BTCUSDT",
+                symbol="BTC/USDT:USDT",
                 side=OrderSide.BUY,
                 order_type=OrderType.MARKET,
                 quantity=Decimal("0.002"),
@@ -113,7 +113,7 @@ class Flipper(Strategy[EmptyParams]):
         self.fills.append(fill.client_order_id)
         if len(self.fills) == 1:
             ctx.submit(
-                symbol="BTCUSDT",
+                symbol="BTC/USDT:USDT",
                 side=OrderSide.SELL,
                 order_type=OrderType.MARKET,
                 quantity=Decimal("0.002"),
@@ -123,7 +123,7 @@ class Flipper(Strategy[EmptyParams]):
 def test_a_callback_that_submits_is_handled_in_the_same_batch(run: Any) -> None:
     result = run(f"{__file__}:Flipper")
     assert result.strategy.fills[:2] == ["qx-1", "qx-2"]
-    assert result.portfolio.position("BTCUSDT").quantity == 0
+    assert result.portfolio.position("BTC/USDT:USDT").quantity == 0
     filled = [r for _, r in result.store.records() if isinstance(r, OrderFilled)]
     assert [f.client_order_id for f in filled][:2] == ["qx-1", "qx-2"]
 

@@ -46,7 +46,7 @@ def test_crossover_signals_match_an_independent_sma_over_the_same_bars() -> None
     assert [t for t, _ in got] == [int(bars["ts_close"][i]) for i, _ in want]
     assert result.stats.bar_callbacks == len(bars)
     # Each signal after the first trades to the target: the position ends at +-0.010.
-    assert abs(result.portfolio.position("BTCUSDT").quantity) == Decimal("0.010")
+    assert abs(result.portfolio.position("BTC/USDT:USDT").quantity) == Decimal("0.010")
 
 
 def test_parameters_are_checked_together() -> None:

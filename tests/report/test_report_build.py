@@ -207,16 +207,17 @@ def test_the_report_holds_what_the_journal_holds(slice_run: tuple[Path, bt.Backt
     assert [(f["trade_id"], f["price"], f["quantity"]) for f in report.fills] == [
         (f.trade_id, f.price, f.quantity) for f in fills
     ]
-    assert report.price_series["BTCUSDT"] == tuple(
+    assert report.price_series["BTC/USDT:USDT"] == tuple(
         (f.ts_event, f.price, f.side.value) for f in fills
     )
-    assert report.position_curve["BTCUSDT"] == tuple((s.ts_event, s.quantity) for s in snapshots)
+    curve = report.position_curve["BTC/USDT:USDT"]
+    assert curve == tuple((s.ts_event, s.quantity) for s in snapshots)
     assert report.equity == tuple(
         (r.ts_event, r.equity) for r in records if isinstance(r, EquitySample)
     )
     assert len(report.orders) == len(result.order_manager.orders())
     [held] = report.positions
-    final = result.portfolio.position("BTCUSDT")
+    final = result.portfolio.position("BTC/USDT:USDT")
     assert (held["quantity"], held["realized_pnl"], held["fees"]) == (
         final.quantity,
         final.realized_pnl,

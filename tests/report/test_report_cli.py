@@ -53,7 +53,7 @@ def test_backtest_writes_its_report_beside_the_store(backtest: dict[str, Any]) -
     assert doc["statistics"] == backtest["statistics"]
     assert doc["statistics"]["trade_count"] == 42
     assert len(doc["tables"]["fills"]) == doc["fills"] == backtest["fills"] == 86
-    assert doc["positions"]["BTCUSDT"] == backtest["positions"]["BTCUSDT"]
+    assert doc["positions"]["BTC/USDT:USDT"] == backtest["positions"]["BTC/USDT:USDT"]
     assert doc["tables"]["equity"][-1]["equity"] == doc["equity"] == backtest["equity"]
 
 
@@ -116,10 +116,10 @@ def test_status_orders_positions_pnl_read_the_store(backtest: dict[str, Any]) ->
     }
     held = as_json("positions", run_id, "--store", store)
     [position] = held["positions"]
-    expected = backtest["positions"]["BTCUSDT"]
+    expected = backtest["positions"]["BTC/USDT:USDT"]
     assert {k: position[k] for k in expected} == expected
     assert [b["asset"] for b in held["balances"]] == ["USDT"]
-    pnl = as_json("pnl", run_id, "--store", store, "--mark", "BTCUSDT=60000")
+    pnl = as_json("pnl", run_id, "--store", store, "--mark", "BTC/USDT:USDT=60000")
     [p] = pnl["positions"]
     assert p["realized_pnl"] == expected["realized_pnl"] and p["mark"] == "60000"
     unrealized = Decimal(p["quantity"]) * (60000 - Decimal(p["avg_entry_price"]))
@@ -139,9 +139,9 @@ def test_tables_of_the_read_commands(
     status = quantx("status", "--store", store).stdout
     assert run_id in status and "completed" in status
     orders = " ".join(quantx("orders", run_id, "--store", store).stdout.split())
-    assert "(symbol: BTCUSDT; type: LIMIT; tif: GTC" in orders and "qx-1 " in orders
+    assert "(symbol: BTC/USDT:USDT; type: LIMIT; tif: GTC" in orders and "qx-1 " in orders
     positions = quantx("positions", run_id, "--store", store).stdout
-    assert backtest["positions"]["BTCUSDT"]["realized_pnl"] in positions
+    assert backtest["positions"]["BTC/USDT:USDT"]["realized_pnl"] in positions
     pnl = quantx("pnl", run_id, "--store", store).stdout
     assert "no mark given (--mark SYMBOL=PRICE)" in pnl
     assert "unrealized P&L at the last sample (equity - cash)" in pnl

@@ -38,7 +38,9 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
     "data",
     multiple=True,
     type=click.Path(path_type=Path),
-    help="Capture file (repeatable); default: the bundled futures capture.",
+    help="Data file (repeatable: several instruments run together in one account, a"
+    " file may continue the previous one of its instrument); default: the bundled"
+    " futures capture.",
 )
 @click.option(
     "--strategy", help="module:Class or path/to/file.py:Class; default: the sample market maker."

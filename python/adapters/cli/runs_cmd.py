@@ -155,7 +155,7 @@ def pnl(run_id: str, store: Path, as_json: bool, mark_pairs: tuple[str, ...]) ->
     first and last samples; unrealized P&L where it is known.
 
     The journal holds no market data. Unrealized P&L is shown per position at a mark you
-    give (--mark BTCUSDT=61700.5), and for the whole account at the last equity sample
+    give (--mark BTC/USDT:USDT=61700.5), and for the whole account at the last equity sample
     (marked at the book mid then) as equity minus cash, when the account holds only its
     equity currency and no balance changed after that sample. RUN_ID may be latest.
     """

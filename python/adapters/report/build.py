@@ -14,9 +14,9 @@ time (`BacktestResult.statistics`):
   snapshot per fill). Fills that open or add to a position are not trades: their fee
   is in realized P&L, the equity curve and `fees_paid`, in no trade's P&L. This is the
   rule of `Kernel._book_fill`, which takes the same change from the portfolio;
-- positions: every PositionSnapshot's (ts, quantity) in journal order, as at run time
-  (in a run over several symbols that is the quantity of the symbol that last changed,
-  which is what the run-time figure uses too);
+- positions: every PositionSnapshot's (ts, account and symbol, quantity) through
+  `exposure_curve`, as at run time (the gross quantity held, time-sorted: non-zero when
+  any position is open, in a run over several symbols too);
 - fees_paid: the sum of the latest positions' fees; traded_notional: the sum of price x
   quantity over the fills, exact.
 
@@ -37,7 +37,7 @@ from typing import Any, Final
 from adapters.config import StatisticsSettings
 from adapters.store.sqlite import RunReader
 from engine.ports.store import StoreError
-from engine.services.statistics import Statistics, StatisticsParams, compute
+from engine.services.statistics import Statistics, StatisticsParams, compute, exposure_curve
 
 __all__ = [
     "LATEST",
@@ -313,7 +313,9 @@ def _build(
         statistics = compute(
             equity,
             [t.pnl for t in trades],
-            positions=[(int(h["ts_event"]), h["quantity"]) for h in history],
+            positions=exposure_curve(
+                (int(h["ts_event"]), (h["account"], h["symbol"]), h["quantity"]) for h in history
+            ),
             fees_paid=fees_paid,
             traded_notional=traded_notional,
             params=chosen,

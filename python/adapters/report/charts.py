@@ -220,7 +220,11 @@ def _unit(currency: str | None) -> str:
 
 
 def _base(symbol: str, quote: str | None) -> str:
-    """The position's unit: the base asset when the symbol is base+quote."""
+    """The position's unit: the base asset of a unified symbol (`BTC` of `BTC/USDT:USDT`)
+    or of an exchange id written base+quote."""
+    base, sep, _ = symbol.partition("/")
+    if sep and base:
+        return base
     if quote and symbol.endswith(quote) and len(symbol) > len(quote):
         return symbol[: -len(quote)]
     return f"quantity of {symbol}"

@@ -3,10 +3,13 @@
 
 Orders go in as Decimal terms and are converted to ticks and lots with the instrument
 (off-grid values raise PrecisionError naming the field; the risk gate refuses them
-before they get here). Reports come out of `drain()` as domain `OrderEvent`s, in the
-order the venue produced them. Fill trade ids are `{venue order id}-{n}`, n counting that
-order's fills from 1, so a run gives the same ids every time. Fees are the venue's exact
-numbers, charged in the instrument's quote currency.
+before they get here). Each instrument's book follows its own sequence rule (`rules`,
+from its market data: spot depth diffs chain differently from futures ones), so one
+venue can hold a spot and a perpetual instrument side by side. Reports come out of
+`drain()` as domain `OrderEvent`s, in the order the venue produced them. Fill trade ids
+are `{venue order id}-{n}`, n counting that order's fills from 1, so a run gives the same
+ids every time. Fees are the venue's exact numbers, charged in the instrument's quote
+currency.
 
 The venue lives in the process and dies with it: after a restart `restore`,
 `reserve_order_ids` and `set_position` give a fresh one what the journal says the old
@@ -64,6 +67,7 @@ _TIF: Final = {
     TimeInForce.FOK: "fok",
     TimeInForce.GTD: "gtd",
 }
+_RULES: Final = frozenset({"spot", "futures"})
 _SOURCE: Final = {
     TriggerSource.LAST_TRADE: "last",
     TriggerSource.BID_ASK: "bid_ask",
@@ -73,7 +77,8 @@ _SOURCE: Final = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SimSettings:
-    """Venue-wide behaviour; the defaults are a cautious taker's venue."""
+    """Venue-wide behaviour; the defaults are a cautious taker's venue. `rule` is only
+    the sequence rule of an instrument that `SimulatedVenue(rules=...)` does not name."""
 
     rule: str = "futures"
     default_slippage_bps: int = 50
@@ -98,16 +103,25 @@ class SimulatedVenue:
         instruments: Mapping[str, Instrument],
         clock: Clock,
         settings: SimSettings | None = None,
+        *,
+        rules: Mapping[str, str] | None = None,
     ) -> None:
         s = settings or SimSettings()
+        rules = dict(rules or {})
+        for symbol, rule in rules.items():
+            if symbol not in instruments:
+                raise ValidationError("rules", symbol, "is not an instrument of this venue")
+            if rule not in _RULES:
+                raise ValidationError("rule", rule, f"is not one of {sorted(_RULES)}", symbol)
         self._clock = clock
         self._instruments = dict(instruments)
+        self._rules = {symbol: rules.get(symbol, s.rule) for symbol in self._instruments}
         self._venues: dict[str, _core.SimVenue] = {}
         for symbol, inst in self._instruments.items():
             self._venues[symbol] = _core.SimVenue(
                 str(inst.tick_size),
                 str(inst.lot_size),
-                rule=s.rule,
+                rule=self._rules[symbol],
                 maker_fee=str(inst.maker_fee_rate),
                 taker_fee=str(inst.taker_fee_rate),
                 fee_decimals=s.fee_decimals,
@@ -160,6 +174,11 @@ class SimulatedVenue:
         )
 
     # --- market data and reports --------------------------------------------------------------
+    def rule(self, symbol: str) -> str:
+        """The sequence rule `symbol`'s book follows ("spot" or "futures")."""
+        self._instrument(symbol)
+        return self._rules[symbol]
+
     def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None:
         """Market data rows (EVENT_DTYPE) for one instrument, in time order."""
         self._venue(symbol).apply_events(events)

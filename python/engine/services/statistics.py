@@ -17,7 +17,7 @@ the rule (its `ts[i]`/`equity[i]` are `equity[i]` here, `position_ts[i]`/`positi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
@@ -28,7 +28,14 @@ from engine import _core
 from engine.domain import _checks
 from engine.domain.errors import ValidationError
 
-__all__ = ["DAY_NS", "DEFAULT_PARAMS", "Statistics", "StatisticsParams", "compute"]
+__all__ = [
+    "DAY_NS",
+    "DEFAULT_PARAMS",
+    "Statistics",
+    "StatisticsParams",
+    "compute",
+    "exposure_curve",
+]
 
 DAY_NS = 86_400_000_000_000
 _INT64_MAX = 2**63 - 1
@@ -179,6 +186,26 @@ def compute(
         fees_paid=float(figures["fees_paid"]),
         periods=int(figures["periods"]),
     )
+
+
+def exposure_curve(
+    changes: Iterable[tuple[int, Hashable, Decimal]],
+) -> list[tuple[int, Decimal]]:
+    """`compute`'s `positions` for a run over any number of positions.
+
+    `changes`: (ts_ns, position key, signed quantity after the change) in journal order,
+    one per position snapshot (key: the symbol, or account and symbol). Returns (ts_ns,
+    sum of |quantity| over every position) after each change, sorted by time: non-zero
+    exactly when some position is open, which is all that exposure measures. Changes are
+    sorted by time first (stably, so each position keeps its own order): with several
+    instruments, the journal may hold a fill of one instrument after a slightly later
+    fill of another (see `adapters.backtest`)."""
+    held: dict[Hashable, Decimal] = {}
+    out: list[tuple[int, Decimal]] = []
+    for ts, key, quantity in sorted(changes, key=lambda change: change[0]):
+        held[key] = abs(quantity)
+        out.append((ts, sum(held.values(), Decimal(0))))
+    return out
 
 
 def _float(field: str, value: object) -> float:

@@ -22,7 +22,7 @@ __all__ = ["MovingAverageCrossover", "MovingAverageCrossoverParams"]
 class MovingAverageCrossoverParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    symbol: str = "BTCUSDT"
+    symbol: str = "BTC/USDT:USDT"
     bar_interval_ns: int = Field(default=10_000_000_000, gt=0)
     fast: int = Field(default=5, ge=1)
     slow: int = Field(default=20, ge=2)

@@ -1,5 +1,6 @@
-"""Loads a strategy from `package.module:Class` or `path/to/file.py:Class`, with its
-parameters validated by the class's pydantic `Params` model."""
+"""Loads a strategy from `package.module:Class` or `path/to/file.py:Class` (or takes the
+class itself, for code that embeds the engine), with its parameters validated by the
+class's pydantic `Params` model."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from engine.strategy.base import Strategy
 
-__all__ = ["StrategyLoadError", "load_strategy", "strategy_class"]
+__all__ = ["StrategyLoadError", "load_strategy", "strategy_class", "strategy_name"]
 
 
 class StrategyLoadError(ValueError):
@@ -45,9 +46,26 @@ def strategy_class(spec: str) -> type[Strategy[Any]]:
     return cls
 
 
-def load_strategy(spec: str, params: Mapping[str, object] | None = None) -> Strategy[Any]:
-    """An instance of the class named by `spec`, built with validated `params`."""
-    cls = strategy_class(spec)
+def strategy_name(spec: str | type[Strategy[Any]]) -> str:
+    """`module:Class` of a strategy class (how runs and errors name it); a spec as it is."""
+    if isinstance(spec, type):
+        return f"{spec.__module__}:{spec.__qualname__}"
+    return spec
+
+
+def load_strategy(
+    spec: str | type[Strategy[Any]], params: Mapping[str, object] | None = None
+) -> Strategy[Any]:
+    """An instance of the class named by `spec` (or of `spec`, a Strategy subclass),
+    built with validated `params`."""
+    if isinstance(spec, str):
+        cls = strategy_class(spec)
+    elif isinstance(spec, type) and issubclass(spec, Strategy):
+        cls, spec = spec, strategy_name(spec)
+    else:
+        raise StrategyLoadError(
+            f"strategy {spec!r} is neither a 'module:Class' string nor a Strategy subclass"
+        )
     try:
         model = cls.Params.model_validate(dict(params or {}))
     except PydanticValidationError as err:
