@@ -24,7 +24,6 @@ from engine.domain import (
     Fill,
     Order,
     OrderDenied,
-    OrderEvent,
     OrderFilled,
     OrderSide,
     OrderType,
@@ -93,9 +92,6 @@ class RoundTrips(Strategy[RoundTripParams]):
             self._bid[symbol] = ctx.submit(
                 symbol=symbol, side=OrderSide.SELL, order_type=OrderType.MARKET, quantity=held
             )
-
-    def on_order(self, ctx: Context, order: Order, event: OrderEvent) -> None:
-        return None  # watched so that `is_pending` clears promptly (nothing else to do)
 
     def on_fill(self, ctx: Context, fill: Fill) -> None:
         self.fills.append(fill)
