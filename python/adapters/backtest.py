@@ -31,6 +31,7 @@ import numpy as np
 from adapters.data.binance_capture import open_captures
 from adapters.data.jsonl_events import JsonlEventReader
 from adapters.data.ohlcv_csv import bars_to_events, read_ohlcv_csv
+from adapters.data.upbit_capture import is_upbit_capture, open_upbit_capture
 from adapters.store.codec import encode
 from adapters.store.memory import MemoryStore
 from adapters.venues.simulated import SimSettings, SimulatedVenue
@@ -40,6 +41,7 @@ from engine.domain.instrument import Instrument
 from engine.domain.journal import EquitySample, PositionSnapshot, RunEnded, RunStarted
 from engine.kernel import KernelStats, MarketStream
 from engine.marketdata.instruments import InstrumentSpec, UnknownInstrumentError, binance_instrument
+from engine.marketdata.upbit import upbit_trading_instrument
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
@@ -167,8 +169,8 @@ def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, I
     capture_readers = iter(open_captures(captures) if captures else [])
     for path in paths:
         kind = _kind(path)
-        if kind == "capture":
-            reader = next(capture_readers)
+        if kind in ("capture", "upbit"):
+            reader = open_upbit_capture(path) if kind == "upbit" else next(capture_readers)
             spec = reader.instrument
             chunks = [c.events for c in reader.chunks()]
         else:
@@ -190,7 +192,9 @@ def load_streams(paths: Sequence[Path]) -> tuple[list[MarketStream], dict[str, I
         spec = specs[symbol]
         events = np.concatenate(chunks) if chunks else np.zeros(0, dtype=_core.EVENT_DTYPE)
         streams.append(MarketStream(symbol, spec.sequence_rule, events, spec.book_lot_size))
-        instruments[symbol] = instrument_for(spec)
+        instruments[symbol] = (
+            upbit_trading_instrument(spec) if spec.venue == "upbit" else instrument_for(spec)
+        )
     return streams, instruments
 
 
@@ -200,7 +204,7 @@ def _kind(path: Path) -> str:
         return "ohlcv"
     if name.endswith((".jsonl", ".jsonl.gz")):
         return "jsonl"
-    return "capture"
+    return "upbit" if is_upbit_capture(path) else "capture"
 
 
 def _spec_from_name(path: Path) -> InstrumentSpec:

@@ -166,7 +166,12 @@ def build_paper(
         else AcceleratedClock(start, speed, monotonic_ns=monotonic_ns)
     )
     feed.start(clock)
-    venue = SimulatedVenue(instruments, clock, settings or SimSettings())
+    venue = SimulatedVenue(
+        instruments,
+        clock,
+        settings or SimSettings(),
+        rules={m.symbol: m.rule for m in feed.markets},
+    )
     portfolio = Portfolio()
     lim = limits or DEFAULT_LIMITS
     for account in accounts:

@@ -599,6 +599,9 @@ class _KernelContext:
     def balances(self, account: str | None = None) -> dict[str, Decimal]:
         return self._k.portfolio.balances(account or self._k.account)
 
+    def account(self, symbol: str) -> str:
+        return self._k.portfolio.account_of(symbol)
+
     def open_orders(self, symbol: str | None = None) -> tuple[Order, ...]:
         return self._k.om.open_orders(symbol)
 

@@ -9,7 +9,14 @@ from typing import Any
 from adapters.data import BUNDLED_BINANCE_DIR
 from adapters.paper import PaperAccount, build_paper
 from adapters.store.memory import MemoryStore
-from engine.domain import OrderFilled, OrderRejected, OrderSide, OrderType, TimeInForce
+from engine.domain import (
+    OrderDenied,
+    OrderFilled,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    TimeInForce,
+)
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
 from engine.strategy import load_strategy
 from engine.strategy.base import BookTop, Context, Strategy
@@ -139,6 +146,8 @@ def test_each_order_is_checked_against_its_own_account() -> None:
     run, _ = _run(BuyBoth(BuyBoth.Params()), accounts, 3_000)
     by_symbol = {o.symbol: o for o in run.order_manager.orders()}
     spot = by_symbol[SPOT_SYMBOL]
-    rejected = [e for e in spot.events if isinstance(e, OrderRejected)]
-    assert rejected and "BALANCE" in rejected[0].reason
-    assert by_symbol[FUT_SYMBOL].filled_quantity == Decimal("0.01")
+    assert spot.status is OrderStatus.DENIED
+    (denied,) = [e for e in spot.events if isinstance(e, OrderDenied)]
+    assert denied.reason.startswith("INSUFFICIENT_BALANCE: asset=quote")
+    assert denied.reason.endswith("available=0")
+    assert by_symbol[FUT_SYMBOL].filled_qty == Decimal("0.01")

@@ -119,11 +119,11 @@ class SimulatedVenue:
         self._venues: dict[str, _core.SimVenue] = {}
         for symbol, inst in self._instruments.items():
             self._venues[symbol] = _core.SimVenue(
-                str(inst.tick_size),
-                str(inst.lot_size),
+                format(inst.tick_size, "f"),
+                format(inst.lot_size, "f"),
                 rule=self._rules[symbol],
-                maker_fee=str(inst.maker_fee_rate),
-                taker_fee=str(inst.taker_fee_rate),
+                maker_fee=format(inst.maker_fee_rate, "f"),
+                taker_fee=format(inst.taker_fee_rate, "f"),
                 fee_decimals=s.fee_decimals,
                 default_slippage_bps=s.default_slippage_bps,
                 submit_latency_ns=s.submit_latency_ns,

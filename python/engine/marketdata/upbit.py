@@ -54,7 +54,9 @@ __all__ = [
     "upbit_trading_instrument",
 ]
 
-KRW_BTC = InstrumentSpec("upbit", "spot", "KRW-BTC", "1000", "0.00000001", "spot")
+KRW_BTC = InstrumentSpec(
+    "upbit", "spot", "KRW-BTC", "1000", "0.00000001", "spot", unified="BTC/KRW"
+)
 """KRW-BTC as its market data sees it: tick 1,000 KRW (price >= 2,000,000 KRW), lot 1e-8 BTC."""
 
 UNIFIED_SYMBOLS: dict[str, str] = {"KRW-BTC": "BTC/KRW"}
@@ -111,7 +113,7 @@ def upbit_trading_instrument(spec: InstrumentSpec) -> Instrument:
         )
     tick, lot = Decimal(spec.tick_size), Decimal(spec.lot_size)
     return Instrument(
-        symbol=spec.symbol,
+        symbol=spec.unified,
         base=base,
         quote=quote,
         tick_size=tick,

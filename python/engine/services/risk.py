@@ -86,18 +86,18 @@ class RiskService:
                 raise ValidationError("limits", symbol, "missing (rule: one per instrument)")
             lim = limits[symbol]
             self._gates[symbol] = _core.RiskGate(
-                str(inst.tick_size),
-                str(inst.lot_size),
+                format(inst.tick_size, "f"),
+                format(inst.lot_size, "f"),
                 "spot" if inst.kind is InstrumentKind.SPOT else "perp",
                 min_qty=inst.qty_to_lots(inst.min_quantity),
                 max_qty=inst.qty_to_lots(inst.max_quantity),
-                min_notional=str(inst.min_notional),
+                min_notional=format(inst.min_notional, "f"),
                 max_notional=str(lim.max_notional),
                 max_position=inst.qty_to_lots(lim.max_position),
                 max_gross_exposure=str(lim.max_gross_exposure),
                 band_bps=lim.price_band_bps,
-                maker_fee_rate=str(inst.maker_fee_rate),
-                taker_fee_rate=str(inst.taker_fee_rate),
+                maker_fee_rate=format(inst.maker_fee_rate, "f"),
+                taker_fee_rate=format(inst.taker_fee_rate, "f"),
                 fee_decimals=8,
                 rate_capacity=lim.rate_capacity,
                 rate_refill_per_s=lim.rate_refill_per_s,

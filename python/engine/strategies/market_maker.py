@@ -66,6 +66,18 @@ class MarketMaker(Strategy[MarketMakerParams]):
             symbol: {OrderSide.BUY: None, OrderSide.SELL: None} for symbol in params.quoted
         }
 
+    def on_start(self, ctx: Context) -> None:
+        """A resumed run finds its quotes still resting: adopt one per side (cancel any
+        extra) rather than quote twice."""
+        for symbol, quotes in self._books.items():
+            for order in ctx.open_orders(symbol):
+                if order.order_type is not OrderType.LIMIT:
+                    continue
+                if quotes[order.side] is None:
+                    quotes[order.side] = order
+                else:
+                    ctx.cancel(order.client_order_id)
+
     def on_book(self, ctx: Context, top: BookTop) -> None:
         p = self.params
         quotes = self._books.get(top.symbol)
@@ -86,7 +98,8 @@ class MarketMaker(Strategy[MarketMakerParams]):
         # Spot delivers what it sells: no ask without the base asset in the account.
         uncovered = (
             instrument.kind is InstrumentKind.SPOT
-            and ctx.balances().get(instrument.base, Decimal(0)) < p.quote_size
+            and ctx.balances(ctx.account(top.symbol)).get(instrument.base, Decimal(0))
+            < p.quote_size
         )
         for side, price in want.items():
             adds = (
