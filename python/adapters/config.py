@@ -194,6 +194,15 @@ def _load(model: type[_S], table: str, path: Path | None, overrides: dict[str, A
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise ConfigError(f"{path}: not valid TOML: {err}") from None
         values = dict(doc.get(table, doc))
+        if table == "paper":  # an account's data paths are relative to the config file
+            for account in values.get("accounts", []):
+                if isinstance(account, dict) and isinstance(account.get("data"), list):
+                    account["data"] = [
+                        str(path.parent / d)
+                        if isinstance(d, str) and not Path(d).is_absolute()
+                        else d
+                        for d in account["data"]
+                    ]
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return model(**values)

@@ -52,7 +52,7 @@ def _bar_interval(strategy: Strategy[Any]) -> int | None:
 class BacktestContainer(containers.DeclarativeContainer):
     instruments = providers.Dependency(instance_of=dict)
     strategy = providers.Dependency(instance_of=Strategy)
-    store = providers.Dependency()
+    store: providers.Dependency[Any] = providers.Dependency()
     settings = providers.Dependency(instance_of=SimSettings)
     limits = providers.Dependency(instance_of=RiskLimits)
     cash = providers.Dependency(instance_of=Decimal)

@@ -347,8 +347,7 @@ def _settings(field: str, model: type[_S], values: object) -> _S:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         raise ValueError(
-            f"{field}.{where} = {first.get('input')!r}: {first['msg']} (rule: see"
-            f" {model.__name__})"
+            f"{field}.{where} = {first.get('input')!r}: {first['msg']} (rule: see {model.__name__})"
         ) from None
 
 
@@ -441,4 +440,3 @@ def _position(p: Position) -> dict[str, str]:
 def _quote(result: BacktestResult) -> str | None:
     quotes = {i.quote for i in result.instruments.values()}
     return quotes.pop() if len(quotes) == 1 else None
-

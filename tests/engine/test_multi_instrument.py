@@ -282,8 +282,18 @@ def test_the_cli_runs_both_instruments_in_one_backtest(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(
         main,
-        ["backtest", "--data", str(FUTURES), "--data", str(SPOT), "--strategy", STRATEGY,
-         "--out", str(tmp_path), "--json"],
+        [
+            "backtest",
+            "--data",
+            str(FUTURES),
+            "--data",
+            str(SPOT),
+            "--strategy",
+            STRATEGY,
+            "--out",
+            str(tmp_path),
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)

@@ -151,3 +151,22 @@ def test_each_order_is_checked_against_its_own_account() -> None:
     assert denied.reason.startswith("INSUFFICIENT_BALANCE: asset=quote")
     assert denied.reason.endswith("available=0")
     assert by_symbol[FUT_SYMBOL].filled_qty == Decimal("0.01")
+
+
+def test_the_three_exchange_example_runs_every_account() -> None:
+    from adapters.config import load_paper_config
+
+    root = USDM.parents[4]  # the repository: examples/ sits beside python/
+    cfg = load_paper_config(root / "examples" / "paper-three-exchanges.toml")
+    accounts = [PaperAccount(a.name, tuple(a.data), dict(a.balances)) for a in cfg.accounts]
+    run, records = _run(load_strategy(cfg.strategy, cfg.params), accounts, 20_000)
+    assert run.accounts == {
+        "binance-usdm": [FUT_SYMBOL],
+        "binance-spot": [SPOT_SYMBOL],
+        "upbit": ["BTC/KRW"],
+    }
+    filled = {o.symbol for o in run.order_manager.orders() if o.filled_qty > 0}
+    assert filled == {FUT_SYMBOL, SPOT_SYMBOL, "BTC/KRW"}
+    currencies = {(r.account, r.currency) for r in records if isinstance(r, EquitySample)}
+    assert currencies == {("binance-usdm", "USDT"), ("binance-spot", "USDT"), ("upbit", "KRW")}
+    assert set(run.portfolio.balances("upbit")) == {"BTC", "KRW"}

@@ -144,5 +144,3 @@ def test_the_read_model_is_the_managers_state_at_the_last_commit(
             )
             assert {o.client_order_id: _state(o) for o in recovered.orders()} == committed
             again.commit()
-
-

@@ -451,9 +451,7 @@ def test_read_models_follow_a_real_order_manager(store: SqliteStore, path: Path)
         symbol="BTCUSDT", side=SELL, order_type=OrderType.LIMIT, quantity=D("0.005"),
         price=D("61000.0"),
     )  # fmt: skip
-    denied = om.submit(
-        symbol="ETHUSDT", side=BUY, order_type=OrderType.MARKET, quantity=D("1")
-    )
+    denied = om.submit(symbol="ETHUSDT", side=BUY, order_type=OrderType.MARKET, quantity=D("1"))
     stop = om.submit(
         symbol="BTCUSDT", side=SELL, order_type=OrderType.STOP_MARKET, quantity=D("0.010"),
         trigger_price=D("59000.0"),

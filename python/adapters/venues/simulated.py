@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -52,7 +52,17 @@ from engine.ports import Clock, VenueCapabilities
 
 __all__ = ["SimSettings", "SimulatedVenue"]
 
-_TYPE: Final = {
+_Rule = Literal["spot", "futures"]
+_TypeName = Literal[
+    "market",
+    "limit",
+    "stop_market",
+    "stop_limit",
+    "take_profit_market",
+    "take_profit_limit",
+    "trailing_stop_market",
+]
+_TYPE: Final[dict[OrderType, _TypeName]] = {
     OrderType.MARKET: "market",
     OrderType.LIMIT: "limit",
     OrderType.STOP_MARKET: "stop_market",
@@ -121,7 +131,7 @@ class SimulatedVenue:
             self._venues[symbol] = _core.SimVenue(
                 format(inst.tick_size, "f"),
                 format(inst.lot_size, "f"),
-                rule=self._rules[symbol],
+                rule=cast(_Rule, self._rules[symbol]),
                 maker_fee=format(inst.maker_fee_rate, "f"),
                 taker_fee=format(inst.taker_fee_rate, "f"),
                 fee_decimals=s.fee_decimals,
@@ -316,7 +326,7 @@ class SimulatedVenue:
             return OrderTriggered(client_order_id=cid, ts_event=ts)
         raise ValueError(f"report kind {kind!r} is not known to the simulated venue adapter")
 
-    def _order_args(self, terms: OrderTerms) -> tuple[int, str, int, dict[str, Any]]:
+    def _order_args(self, terms: OrderTerms) -> tuple[int, _TypeName, int, dict[str, Any]]:
         """(side, order type, lots, keyword fields) of `terms` in the core's units."""
         inst = self._instrument(terms.symbol)
         ticks = inst.price_to_ticks
