@@ -109,7 +109,7 @@ def test_krw_btc_spec_and_lookup() -> None:
 def test_trading_instrument_from_the_upbit_code() -> None:
     inst = upbit_trading_instrument(KRW_BTC)
     assert (inst.symbol, inst.base, inst.quote, inst.kind) == (
-        "KRW-BTC",
+        "BTC/KRW",  # traded under its unified symbol; the code stays in the spec
         "BTC",
         "KRW",
         InstrumentKind.SPOT,
