@@ -44,7 +44,7 @@ from engine.marketdata.instruments import InstrumentSpec, UnknownInstrumentError
 from engine.marketdata.upbit import upbit_trading_instrument
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
-from engine.services.portfolio import Portfolio
+from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
 from engine.services.risk import RiskLimits
 from engine.services.statistics import (
     DEFAULT_PARAMS,
@@ -328,15 +328,20 @@ DEFAULT_LIMITS = RiskLimits(
 
 
 class PortfolioAccount:
-    def __init__(self, portfolio: Portfolio, symbols: Sequence[str]) -> None:
+    """One account of the portfolio (its `symbols`) as the risk gate sees it."""
+
+    def __init__(
+        self, portfolio: Portfolio, symbols: Sequence[str], account: str = DEFAULT_ACCOUNT
+    ) -> None:
         self._p = portfolio
         self._symbols = list(symbols)
+        self._account = account
 
     def position(self, symbol: str) -> Decimal:
         return self._p.quantity(symbol)
 
     def available(self, asset: str) -> Decimal:
-        return self._p.balances().get(asset, Decimal(0))
+        return self._p.balances(self._account).get(asset, Decimal(0))
 
     def gross_exposure(self) -> Decimal:
         total = Decimal(0)

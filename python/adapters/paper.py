@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from adapters.backtest import DEFAULT_LIMITS, load_streams
+from adapters.backtest import DEFAULT_LIMITS, PortfolioAccount, VenueMids, load_streams
 from adapters.clocks import AcceleratedClock
 from adapters.feeds.replay import ReplayFeed
 from adapters.venues.simulated import SimSettings, SimulatedVenue
@@ -77,37 +77,6 @@ class PaperRun:
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> KernelStats:
         self.stats = self.kernel.run_live(self.feed, should_stop=should_stop)
         return self.stats
-
-
-class _AccountView:
-    """One account of the portfolio as the risk gate sees it."""
-
-    def __init__(self, portfolio: Portfolio, account: str, symbols: Sequence[str]) -> None:
-        self._p = portfolio
-        self._account = account
-        self._symbols = list(symbols)
-
-    def position(self, symbol: str) -> Decimal:
-        return self._p.quantity(symbol)
-
-    def available(self, asset: str) -> Decimal:
-        return self._p.balances(self._account).get(asset, Decimal(0))
-
-    def gross_exposure(self) -> Decimal:
-        total = Decimal(0)
-        for symbol in self._symbols:
-            pos = self._p.position(symbol)
-            total += abs(pos.quantity) * pos.avg_entry_price
-        return total
-
-
-class _Mids:
-    def __init__(self, venue: SimulatedVenue) -> None:
-        self._venue = venue
-
-    def mid(self, symbol: str) -> Decimal | None:
-        bid, ask = self._venue.best_bid_ask(symbol)
-        return None if bid is None or ask is None else (bid + ask) / 2
 
 
 def load_accounts(
@@ -185,8 +154,8 @@ def build_paper(
         service = RiskService(
             {s: instruments[s] for s in symbols},
             dict.fromkeys(symbols, lim),
-            account=_AccountView(portfolio, account.name, symbols),
-            market=_Mids(venue),
+            account=PortfolioAccount(portfolio, symbols, account.name),
+            market=VenueMids(venue),
         )
         services.update(dict.fromkeys(symbols, service))
     risk = RiskByAccount(services)

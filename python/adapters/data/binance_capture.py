@@ -14,7 +14,14 @@ from typing import Any
 
 import orjson
 
-from adapters.data.linefile import CORRUPT_GZIP, chunked, read_lines
+from adapters.data.linefile import (
+    BAD_TIMESTAMP,
+    CORRUPT_GZIP,
+    NO_SEPARATOR,
+    chunked,
+    read_lines,
+    split_capture_line,
+)
 from engine import _core
 from engine.marketdata import DecodeStats, EventChunk
 from engine.marketdata.instruments import (
@@ -41,8 +48,6 @@ __all__ = [
 ]
 
 # Malformed-line categories.
-NO_SEPARATOR = "no_separator"
-BAD_TIMESTAMP = "bad_timestamp"
 BAD_JSON = "bad_json"
 MISSING_FIELD = "missing_field"
 BAD_VALUE = "bad_value"
@@ -244,25 +249,12 @@ class BinanceCaptureReader:
         self, builder: _core.EventBuilder, raw: bytes, lineno: int, stats: DecodeStats
     ) -> int:
         """One line -> one atomic push; returns rows added (0 when the line was skipped)."""
-        sep = raw.find(b" ")
-        if sep <= 0:
-            if not raw.strip():
-                stats.blank += 1
-                return 0
-            if sep < 0:
-                stats.count_malformed(
-                    lineno, NO_SEPARATOR, f"no space between receive time and JSON: {raw[:60]!r}"
-                )
-                return 0
-        head = raw[:sep]
-        if not head.isdigit():
-            stats.count_malformed(
-                lineno, BAD_TIMESTAMP, f"receive time {head[:40]!r} is not integer nanoseconds"
-            )
+        framed = split_capture_line(raw, lineno, stats)
+        if framed is None:
             return 0
-        ts_recv = int(head)
+        ts_recv, body = framed
         try:
-            msg = orjson.loads(raw[sep + 1 :])
+            msg = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             stats.count_malformed(lineno, BAD_JSON, str(exc))
             return 0

@@ -14,7 +14,18 @@ import numpy as np
 from engine import _core
 from engine.marketdata import DecodeStats, EventChunk
 
-__all__ = ["CORRUPT_GZIP", "READ_BLOCK_BYTES", "chunked", "read_lines"]
+__all__ = [
+    "BAD_TIMESTAMP",
+    "CORRUPT_GZIP",
+    "NO_SEPARATOR",
+    "READ_BLOCK_BYTES",
+    "chunked",
+    "read_lines",
+    "split_capture_line",
+]
+
+NO_SEPARATOR = "no_separator"
+BAD_TIMESTAMP = "bad_timestamp"
 
 CORRUPT_GZIP = "corrupt_gzip"
 READ_BLOCK_BYTES = 1 << 18
@@ -49,6 +60,28 @@ def read_lines(path: Path, stats: DecodeStats, *, gzipped: bool = True) -> Itera
     if tail:
         stats.lines += 1
         yield tail
+
+
+def split_capture_line(raw: bytes, lineno: int, stats: DecodeStats) -> tuple[int, bytes] | None:
+    """A capture line `<receive ns> <raw JSON>` -> (receive ns, JSON bytes); None when
+    the line is blank (counted) or its framing is malformed (counted by category)."""
+    sep = raw.find(b" ")
+    if sep <= 0:
+        if not raw.strip():
+            stats.blank += 1
+            return None
+        if sep < 0:
+            stats.count_malformed(
+                lineno, NO_SEPARATOR, f"no space between receive time and JSON: {raw[:60]!r}"
+            )
+            return None
+    head = raw[:sep]
+    if not head.isdigit():
+        stats.count_malformed(
+            lineno, BAD_TIMESTAMP, f"receive time {head[:40]!r} is not integer nanoseconds"
+        )
+        return None
+    return int(head), raw[sep + 1 :]
 
 
 def chunked(
