@@ -60,6 +60,21 @@ def text(field: str, value: object, subject: str = "", max_length: int = 64) -> 
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def reference(field: str, value: object, subject: str = "", max_length: int = 4096) -> str:
+    """A name that may be a file path (`path/to/file.py:Class`): paths can be long and
+    contain spaces, so only emptiness, surrounding whitespace, control characters and
+    the length (PATH_MAX) are refused."""
+    if not isinstance(value, str):
+        raise ValidationError(field, value, f"is a {type(value).__name__} (rule: str)", subject)
+    if not value or len(value) > max_length or value.strip() != value or _CONTROL.search(value):
+        rule = f"(rule: 1..{max_length} characters, no control characters, no surrounding spaces)"
+        raise ValidationError(field, value, f"is not a valid reference {rule}", subject)
+    return value
+
+
 def client_order_id(value: object, subject: str = "") -> str:
     if not isinstance(value, str) or CLIENT_ORDER_ID_PATTERN.fullmatch(value) is None:
         rule = "(rule: 1..36 characters of A-Z a-z 0-9 . : / _ -)"

@@ -110,7 +110,7 @@ class RunStarted:
         _checks.client_order_id(self.run_id, "RunStarted")  # same charset and length rule
         _checks.timestamp_ns("ts_event", self.ts_event, self.run_id)
         _checks.text("mode", self.mode, self.run_id)
-        _checks.text("strategy", self.strategy, self.run_id)
+        _checks.reference("strategy", self.strategy, self.run_id)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
