@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Final
 
 from engine import _core
 from engine.domain import _checks, _exact
@@ -168,7 +169,11 @@ class Instrument:
         return _exact.product(value, qty)
 
     def _written(self, value: Decimal, precision: int) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-precision))
+        return value.quantize(_QUANTA[precision])
+
+
+_QUANTA: Final = tuple(Decimal(1).scaleb(-places) for places in range(MAX_PRECISION + 1))
+"""1, 0.1, ... 1E-18: the quantum for each precision (precisions are checked in range)."""
 
 
 def _round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:

@@ -55,11 +55,12 @@ class OrderInitialized(OrderEvent):
         if self.terms.client_order_id != self.client_order_id:
             rule = f"does not match the record's {self.client_order_id}"
             raise ValidationError("terms.client_order_id", self.terms.client_order_id, rule)
-        _checks.member("handling", self.handling, Handling, self._subject)
-        for name in ("replaces", "bracket"):
-            value = getattr(self, name)
-            if value is not None:
-                _checks.client_order_id(value, self._subject)
+        if not isinstance(self.handling, Handling):  # the subject only to refuse
+            _checks.member("handling", self.handling, Handling, self._subject)
+        if self.replaces is not None:
+            _checks.client_order_id(self.replaces, self._subject)
+        if self.bracket is not None:
+            _checks.client_order_id(self.bracket, self._subject)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

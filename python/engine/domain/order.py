@@ -25,7 +25,7 @@ ticks/lots happens at the Rust boundary through its Instrument, which checks the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
@@ -183,6 +183,9 @@ EVENT_KINDS: Final[Mapping[type[OrderEvent], OrderEventKind]] = MappingProxyType
 )
 """Event class -> table column; OrderFilled is PARTIAL_FILL or FULL_FILL by its size."""
 
+_TRANSITIONS_DICT: Final = _TABLE  # the same table; a plain dict reads faster on the hot path
+_KINDS_DICT: Final[dict[type[OrderEvent], OrderEventKind]] = dict(EVENT_KINDS)
+
 _PASS_THROUGH = frozenset(
     {OrderEventKind.ACCEPTED, OrderEventKind.TRIGGERED, OrderEventKind.PARTIAL_FILL}
 )
@@ -267,19 +270,15 @@ class OrderTerms:
             if self.trigger_source is None:
                 object.__setattr__(self, "trigger_source", TriggerSource.LAST_TRADE)
             _checks.member("trigger_source", self.trigger_source, TriggerSource, subject)
-        else:
+        elif self.trigger_price is not None or self.trigger_source is not None:
             for name in ("trigger_price", "trigger_source"):
                 if getattr(self, name) is not None:
                     rule = f"given (rule: {kind} has no trigger)"
                     raise ValidationError(name, getattr(self, name), rule, subject)
 
         # Trailing offset: exactly one form, trailing stops only.
-        offsets = {
-            name: getattr(self, name)
-            for name in ("trailing_offset", "trailing_offset_bps")
-            if getattr(self, name) is not None
-        }
         if kind is OrderType.TRAILING_STOP_MARKET:
+            offsets = self._offsets()
             if len(offsets) != 1:
                 rule = "(rule: exactly one of trailing_offset, trailing_offset_bps)"
                 raise ValidationError("trailing offset", sorted(offsets), f"given {rule}", subject)
@@ -289,8 +288,8 @@ class OrderTerms:
             if bps is not None and bps >= MAX_TRAILING_OFFSET_BPS:
                 rule = f"not below {MAX_TRAILING_OFFSET_BPS} (rule: < 100%)"
                 raise ValidationError("trailing_offset_bps", bps, rule, subject)
-        else:
-            for name, value in offsets.items():
+        elif self.trailing_offset is not None or self.trailing_offset_bps is not None:
+            for name, value in self._offsets().items():
                 rule = f"given (rule: only for {OrderType.TRAILING_STOP_MARKET})"
                 raise ValidationError(name, value, rule, subject)
 
@@ -328,6 +327,13 @@ class OrderTerms:
             rule = "(rule: post_only only with LIMIT and GTC or GTD)"
             raise ValidationError("post_only", True, f"with {kind} {tif} {rule}", subject)
 
+    def _offsets(self) -> dict[str, Decimal]:
+        return {
+            name: getattr(self, name)
+            for name in ("trailing_offset", "trailing_offset_bps")
+            if getattr(self, name) is not None
+        }
+
     @property
     def is_market(self) -> bool:
         """Takes liquidity at whatever price when it works (slippage caps apply)."""
@@ -345,9 +351,11 @@ class PreparedEvent:
     working: OrderStatus
     status: OrderStatus
     seen: int = -1
+    """Events the order had applied when this was prepared (-1: count them now)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "seen", len(self.order.events))
+        if self.seen < 0:
+            object.__setattr__(self, "seen", len(self.order.events))
 
 
 class Order:
@@ -496,29 +504,57 @@ class Order:
 
     def apply(self, event: OrderEvent) -> OrderStatus:
         """Applies one event and returns the new status; refused events change nothing."""
-        return self.commit(self.prepare(event))
+        return self._change(event, *self._effect(event))
+
+    def apply_after(self, event: OrderEvent, write_ahead: Callable[[OrderEvent], object]) -> OrderStatus:
+        """`apply` with `write_ahead(event)` (the journal write) called between the check
+        and the change: if the check or `write_ahead` raises, the order is unchanged.
+        The same as `prepare`, write, `commit`, without the PreparedEvent."""
+        effect = self._effect(event)
+        write_ahead(event)
+        return self._change(event, *effect)
 
     def prepare(self, event: OrderEvent) -> PreparedEvent:
         """Checks `event` against the order and works out its effect, changing nothing;
         raises as `apply` would. `commit` then applies it (write-ahead: journal between)."""
-        if event.client_order_id != self.client_order_id:
+        kind, terms, working, status = self._effect(event)
+        return PreparedEvent(self, event, kind, terms, working, status, len(self._events))
+
+    def commit(self, prepared: PreparedEvent) -> OrderStatus:
+        """Applies a prepared event (it cannot fail). It must be the order's own and the
+        next one: nothing else may have been applied since `prepare`."""
+        if prepared.order is not self or prepared.seen != len(self._events):
+            raise ValidationError("prepared", prepared.event, "is stale or not this order's")
+        return self._change(
+            prepared.event, prepared.kind, prepared.terms, prepared.working, prepared.status
+        )
+
+    def _effect(
+        self, event: OrderEvent
+    ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
+        """(kind, terms, working state, status) the event leads to; raises on refusal."""
+        if event.client_order_id != self._terms.client_order_id:
             rule = f"does not match order {self.client_order_id}"
             raise ValidationError("client_order_id", event.client_order_id, rule)
-        kind = self.event_kind(event)
-        target = TRANSITIONS.get((self._status, kind))
+        kind = _KINDS_DICT.get(type(event))
+        if kind is None:  # a fill (by its size), or not an order event at all
+            kind = self.event_kind(event)
+        status = self._status
+        target = _TRANSITIONS_DICT.get((status, kind))
         if target is None:
             raise self._refusal(event, kind)
-        if isinstance(event, OrderFilled):
+        if kind is OrderEventKind.FULL_FILL or kind is OrderEventKind.PARTIAL_FILL:
+            assert isinstance(event, OrderFilled)
             self._check_fill(event.fill)
         working = self._working
-        if kind is OrderEventKind.TRIGGERED and not self.order_type.is_triggered:
+        if kind is OrderEventKind.TRIGGERED and not self._terms.order_type.is_triggered:
             raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
-        if kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED) and not (
-            self._update_in_flight
-        ):
+        if (
+            kind is OrderEventKind.UPDATED or kind is OrderEventKind.UPDATE_REJECTED
+        ) and not self._update_in_flight:
             raise self._refusal(event, kind, "guard: no amendment in flight")
-        if self._status in _PENDING and kind in _PASS_THROUGH:
-            moved = TRANSITIONS.get((working, kind))
+        if status in _PENDING and kind in _PASS_THROUGH:
+            moved = _TRANSITIONS_DICT.get((working, kind))
             if not isinstance(moved, OrderStatus) or moved not in WORKING_STATES:
                 why = f"guard: the working state {working} does not accept it"
                 raise self._refusal(event, kind, why)
@@ -533,27 +569,31 @@ class Order:
             status = target
         if status in WORKING_STATES:
             working = status
+        return kind, terms, working, status
 
-        return PreparedEvent(self, event, kind, terms, working, status)
-
-    def commit(self, prepared: PreparedEvent) -> OrderStatus:
-        """Applies a prepared event (it cannot fail). It must be the order's own and the
-        next one: nothing else may have been applied since `prepare`."""
-        if prepared.order is not self or prepared.seen != len(self._events):
-            raise ValidationError("prepared", prepared.event, "is stale or not this order's")
-        event, kind, terms = prepared.event, prepared.kind, prepared.terms
-        working, status = prepared.working, prepared.status
-        if isinstance(event, OrderFilled):
+    def _change(
+        self,
+        event: OrderEvent,
+        kind: OrderEventKind,
+        terms: OrderTerms,
+        working: OrderStatus,
+        status: OrderStatus,
+    ) -> OrderStatus:
+        """Applies a checked effect (it cannot fail)."""
+        if kind is OrderEventKind.FULL_FILL or kind is OrderEventKind.PARTIAL_FILL:
+            assert isinstance(event, OrderFilled)
             fill = event.fill
             self._filled_qty = _exact.total(self._filled_qty, fill.quantity)
             self._filled_notional = _exact.total(self._filled_notional, fill.notional)
             self._fills += (fill,)
             self._trade_ids |= {fill.trade_id}
-        if isinstance(event, OrderAccepted) and event.venue_order_id:
-            self._venue_order_id = event.venue_order_id
-        if kind is OrderEventKind.PENDING_UPDATE:
+        elif kind is OrderEventKind.ACCEPTED:
+            assert isinstance(event, OrderAccepted)
+            if event.venue_order_id:
+                self._venue_order_id = event.venue_order_id
+        elif kind is OrderEventKind.PENDING_UPDATE:
             self._update_in_flight = True
-        elif kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED):
+        elif kind is OrderEventKind.UPDATED or kind is OrderEventKind.UPDATE_REJECTED:
             self._update_in_flight = False
         self._terms = terms
         self._working = working

@@ -416,9 +416,7 @@ class OrderManager:
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
         """Write-ahead: check, journal, then apply (cannot fail after the check)."""
-        prepared = order.prepare(event)
-        self._journal(event)
-        order.commit(prepared)
+        order.apply_after(event, self._store.append)
         for listener in self._listeners:
             listener(order, event)
 

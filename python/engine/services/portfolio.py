@@ -65,13 +65,15 @@ class PortfolioError(DomainError):
 
 @dataclass(slots=True)
 class _Book:
-    """One instrument's position, its account and the time of its last fill."""
+    """One instrument's position, its account and the time of its last fill; `view` is
+    the domain Position last built from it (None once a fill changes it)."""
 
     instrument: Instrument
     account: str
     leverage: int
     position: _core.Position
     ts_event: int = 0
+    view: Position | None = None
 
 
 class Portfolio:
@@ -84,6 +86,9 @@ class Portfolio:
         self._fee_price = fee_price
         self._books: dict[str, _Book] = {}
         self._accounts: dict[str, _core.Balances] = {}
+        # Balances as Decimals per account, built on demand and dropped on every change:
+        # the kernel, the strategy and the risk gate ask far more often than fills come.
+        self._balance_views: dict[str, dict[str, Decimal]] = {}
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -116,9 +121,11 @@ class Portfolio:
         text = _money_text("amount", amount, account)
         balances = self._balances_of(account)
         try:
-            return Decimal(balances.credit(code, text))
+            total = Decimal(balances.credit(code, text))
         except ValueError as err:
             raise PortfolioError("amount", amount, f"refused: {err}", account) from err
+        self._balance_views.pop(account, None)
+        return total
 
     # --- fills ------------------------------------------------------------------------
     def apply_fill(self, fill: Fill) -> Decimal:
@@ -155,6 +162,8 @@ class Portfolio:
         except ValueError as err:
             raise PortfolioError("fill", fill.trade_id, f"refused: {err}", subject) from err
         book.ts_event = fill.ts_event
+        book.view = None
+        self._balance_views.pop(book.account, None)
         return Decimal(delta)
 
     def _fee_price_text(self, fill: Fill, instrument: Instrument, subject: str) -> str | None:
@@ -177,9 +186,11 @@ class Portfolio:
         """The position as a domain value; the average entry is rounded half-even at
         10^-18 (the exact fraction is `cost_basis / qty` ticks in the core)."""
         book = self._book(symbol)
+        if book.view is not None:  # immutable, and nothing changed since it was built
+            return book.view
         core = book.position
         entry = core.avg_entry_price("half_even")
-        return Position(
+        book.view = Position(
             symbol=symbol,
             currency=book.instrument.quote,
             quantity=book.instrument.lots_to_qty(core.qty),
@@ -188,6 +199,7 @@ class Portfolio:
             fees=Decimal(core.fees_paid),
             ts_event=book.ts_event,
         )
+        return book.view
 
     def quantity(self, symbol: str) -> Decimal:
         """The signed position quantity alone (cheap: the risk gate asks on every order)."""
@@ -215,10 +227,14 @@ class Portfolio:
     def balances(self, account: str = DEFAULT_ACCOUNT) -> dict[str, Decimal]:
         """Every asset the account has touched, sorted by code (empty for an unknown
         account: nothing was booked there)."""
-        balances = self._accounts.get(account)
-        if balances is None:
-            return {}
-        return {asset: Decimal(amount) for asset, amount in balances.as_dict().items()}
+        view = self._balance_views.get(account)
+        if view is None:
+            balances = self._accounts.get(account)
+            if balances is None:
+                return {}
+            view = {asset: Decimal(amount) for asset, amount in balances.as_dict().items()}
+            self._balance_views[account] = view
+        return dict(view)  # the caller's own copy
 
     def equity(
         self,
