@@ -245,20 +245,24 @@ class RunProjection:
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
         o = tracked.order
         terms = o.terms
+        price, trigger = terms.price, terms.trigger_price
+        filled = o.filled_qty
+        # str() of a StrEnum member is its value as a plain str (what `.value` gives,
+        # without the enum descriptor); plain str is what SQLite binds without adapting.
         return (
             self.run_id,
             cid,
             tracked.seq,
             terms.symbol,
-            terms.side.value,
-            terms.order_type.value,
-            terms.time_in_force.value,
+            str(terms.side),
+            str(terms.order_type),
+            str(terms.time_in_force),
             str(terms.quantity),
-            _text(terms.price),
-            _text(terms.trigger_price),
-            o.status.value,
-            str(o.filled_qty),
-            _plain(o.avg_fill_price),
+            None if price is None else str(price),
+            None if trigger is None else str(trigger),
+            str(o.status),
+            str(filled),
+            _plain(o.avg_fill_price) if filled else None,
             o.venue_order_id,
             tracked.ts_created,
             tracked.ts_updated,

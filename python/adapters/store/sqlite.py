@@ -29,6 +29,7 @@ can reuse both."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -185,32 +186,42 @@ def _values(columns: int, rows: int) -> str:
     return "VALUES " + ", ".join(row for _ in range(rows))
 
 
+_MOST_ROWS: Final = 64
+"""Rows per INSERT statement at most (64 x 16 columns stays far below SQLite's limit
+of 32766 bound values)."""
+
+
 class _Bulk:
-    """One table's INSERT (or upsert) for any number of rows: statements of 64, 32, ...
-    1 rows, so a batch takes a few executes and SQLite keeps few prepared statements.
-    A multi-row INSERT costs about two thirds of executemany per row."""
+    """One table's INSERT (or upsert) for any number of rows, as one multi-row statement
+    per _MOST_ROWS rows: a batch of n rows is one execute with the statement for n rows,
+    built and prepared the first time a batch of that size comes (batches take a few
+    sizes, so SQLite keeps few statements). A multi-row INSERT costs about two thirds
+    of executemany per row, and each execute saved is one round through the driver."""
 
     def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
-        head = f"INSERT INTO {table} ({', '.join(columns)}) "
-        tail = ""
+        self._head = f"INSERT INTO {table} ({', '.join(columns)}) "
+        self._tail = ""
         if key:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            self._tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         self.width = len(columns)
-        self._sql = {n: head + _values(self.width, n) + tail for n in _CHUNKS}
+        self._sql: dict[int, str] = {}
 
-    def write(self, cursor: sqlite3.Cursor, flat: list[Any]) -> None:
-        """`flat`: the rows' values one after another (len = rows * width)."""
-        at = 0
-        rows = len(flat) // self.width
-        for n in _CHUNKS:
-            while rows >= n:
-                end = at + n * self.width
-                cursor.execute(self._sql[n], flat[at:end])
-                at, rows = end, rows - n
+    def statement(self, rows: int) -> str:
+        """The statement for `rows` rows (1.._MOST_ROWS)."""
+        sql = self._sql.get(rows)
+        if sql is None:
+            sql = self._sql[rows] = self._head + _values(self.width, rows) + self._tail
+        return sql
+
+    def write(self, cursor: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> None:
+        """`rows`: tuples of `width` values each, in column order."""
+        for at in range(0, len(rows), _MOST_ROWS):
+            part = rows[at : at + _MOST_ROWS]
+            cursor.execute(self.statement(len(part)), list(_chain(part)))
 
 
-_CHUNKS: Final = (64, 32, 16, 8, 4, 2, 1)
+_chain = itertools.chain.from_iterable
 _JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body"))
 _ORDERS: Final = _Bulk("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
 _POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
@@ -218,6 +229,8 @@ _BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "acco
 _RUNS: Final = _Bulk("runs", readmodel.RUN_COLUMNS)
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
+CACHED_STATEMENTS: Final = 256
+"""Prepared statements a connection keeps: room for every row count of every table."""
 
 
 # --- the file: creation, pragmas, schema ----------------------------------------------------
@@ -241,7 +254,12 @@ def connect(path: StrPath, *, synchronous: Synchronous = "NORMAL") -> sqlite3.Co
     where = os.fspath(path)
     try:
         _create_private(where)
-        conn = sqlite3.connect(where, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        conn = sqlite3.connect(
+            where,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_S,
+            cached_statements=CACHED_STATEMENTS,
+        )
     except (OSError, sqlite3.Error) as err:
         raise StoreError("path", where, f"cannot be opened as a store ({err})") from err
     try:
@@ -339,8 +357,8 @@ class SqliteStore:
         self._projection = RunProjection(run_id)
         self._committed = 0  # the last sequence number in the file
         self._next = 1  # the next one to append
-        self._batch: list[tuple[int, JournalRecord]] = []
-        self._rows: list[Any] = []  # the batch's journal rows, values one after another
+        self._batch: list[JournalRecord] = []  # seq: self._committed + 1 + index
+        self._rows: list[tuple[str, int, str, int, str]] = []  # the batch's journal rows
 
     @classmethod
     def open(
@@ -403,8 +421,8 @@ class SqliteStore:
         seq = self._next
         self._projection.fold(seq, record)  # refuses what the run cannot take: idem
         self._next = seq + 1
-        self._batch.append((seq, record))
-        self._rows += (self._run_id, seq, type(record).__name__, record.ts_event, body.decode())
+        self._batch.append(record)
+        self._rows.append((self._run_id, seq, type(record).__name__, record.ts_event, body.decode()))
         return seq
 
     def commit(self) -> None:
@@ -440,7 +458,8 @@ class SqliteStore:
         for seq, record in _journal(conn, self._run_id, last):
             yield seq, record
             last = seq
-        for seq, record in list(self._batch):  # a commit while iterating moves nothing twice
+        first, batch = self._committed + 1, list(self._batch)  # a commit while iterating
+        for seq, record in enumerate(batch, first):  # moves nothing twice
             if seq > last:
                 yield seq, record
                 last = seq
@@ -513,14 +532,14 @@ class SqliteStore:
 
     def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
-            _RUNS.write(cursor, list(changes.run_started))
+            _RUNS.write(cursor, [changes.run_started])
         for bulk, rows in (
             (_ORDERS, changes.orders),
             (_POSITIONS, changes.positions),
             (_BALANCES, changes.balances),
         ):
             if rows:
-                bulk.write(cursor, [value for row in rows for value in row])
+                bulk.write(cursor, rows)
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
             cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
