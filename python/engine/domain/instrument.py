@@ -172,6 +172,9 @@ class Instrument:
         return value.quantize(_QUANTA[precision])
 
 
+_UP: Final = Rounding.UP  # bound once: reading a member off its enum class is slow on 3.11
+_HALF_EVEN: Final = Rounding.HALF_EVEN
+
 _QUANTA: Final = tuple(Decimal(1).scaleb(-places) for places in range(MAX_PRECISION + 1))
 """1, 0.1, ... 1E-18: the quantum for each precision (precisions are checked in range)."""
 
@@ -182,9 +185,9 @@ def _round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
         _checks.member("mode", mode, Rounding)
     steps, remainder = divmod(value, step)
     if remainder and (
-        mode is Rounding.UP
+        mode is _UP
         or (
-            mode is Rounding.HALF_EVEN
+            mode is _HALF_EVEN
             and (2 * remainder > step or (2 * remainder == step and steps % 2 == 1))
         )
     ):

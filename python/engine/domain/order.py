@@ -197,6 +197,27 @@ MAX_SLIPPAGE_BPS = 10_000
 MAX_TRAILING_OFFSET_BPS = Decimal(10_000)
 """100%: a trailing offset at or beyond it could never trigger a sell stop sensibly."""
 
+_ZERO: Final = Decimal(0)
+
+# Enum members the hot paths read, bound once: on Python 3.11 reading a member off its
+# class goes through the metaclass's __getattr__ slot (about 0.3 us a time).
+_FULL_FILL: Final = OrderEventKind.FULL_FILL
+_PARTIAL_FILL: Final = OrderEventKind.PARTIAL_FILL
+_KIND_ACCEPTED: Final = OrderEventKind.ACCEPTED
+_KIND_TRIGGERED: Final = OrderEventKind.TRIGGERED
+_KIND_PENDING_UPDATE: Final = OrderEventKind.PENDING_UPDATE
+_KIND_UPDATED: Final = OrderEventKind.UPDATED
+_KIND_UPDATE_REJECTED: Final = OrderEventKind.UPDATE_REJECTED
+_KIND_CANCEL_REJECTED: Final = OrderEventKind.CANCEL_REJECTED
+_INITIALIZED: Final = OrderStatus.INITIALIZED
+_PENDING_UPDATE: Final = OrderStatus.PENDING_UPDATE
+_MARKET: Final = OrderType.MARKET
+_LIMIT: Final = OrderType.LIMIT
+_TRAILING_STOP_MARKET: Final = OrderType.TRAILING_STOP_MARKET
+_GTC: Final = TimeInForce.GTC
+_GTD: Final = TimeInForce.GTD
+_LAST_TRADE: Final = TriggerSource.LAST_TRADE
+
 _MARKET_TYPES = frozenset(
     {
         OrderType.MARKET,
@@ -262,13 +283,13 @@ class OrderTerms:
 
         # Trigger price and source: their own fields, only on trigger types.
         if kind.is_triggered:
-            if self.trigger_price is None and kind is not OrderType.TRAILING_STOP_MARKET:
+            if self.trigger_price is None and kind is not _TRAILING_STOP_MARKET:
                 rule = f"missing (rule: required for {kind})"
                 raise ValidationError("trigger_price", None, rule, subject)
             if self.trigger_price is not None:
                 _checks.positive("trigger_price", self.trigger_price, subject)
             if self.trigger_source is None:
-                object.__setattr__(self, "trigger_source", TriggerSource.LAST_TRADE)
+                object.__setattr__(self, "trigger_source", _LAST_TRADE)
             _checks.member("trigger_source", self.trigger_source, TriggerSource, subject)
         elif self.trigger_price is not None or self.trigger_source is not None:
             for name in ("trigger_price", "trigger_source"):
@@ -277,7 +298,7 @@ class OrderTerms:
                     raise ValidationError(name, getattr(self, name), rule, subject)
 
         # Trailing offset: exactly one form, trailing stops only.
-        if kind is OrderType.TRAILING_STOP_MARKET:
+        if kind is _TRAILING_STOP_MARKET:
             offsets = self._offsets()
             if len(offsets) != 1:
                 rule = "(rule: exactly one of trailing_offset, trailing_offset_bps)"
@@ -290,11 +311,11 @@ class OrderTerms:
                 raise ValidationError("trailing_offset_bps", bps, rule, subject)
         elif self.trailing_offset is not None or self.trailing_offset_bps is not None:
             for name, value in self._offsets().items():
-                rule = f"given (rule: only for {OrderType.TRAILING_STOP_MARKET})"
+                rule = f"given (rule: only for {_TRAILING_STOP_MARKET})"
                 raise ValidationError(name, value, rule, subject)
 
         # Time in force.
-        if tif is TimeInForce.GTD:
+        if tif is _GTD:
             if self.expire_time_ns is None:
                 raise ValidationError(
                     "expire_time_ns", None, "missing (rule: required for GTD)", subject
@@ -303,7 +324,7 @@ class OrderTerms:
             if expiry <= self.ts_init:
                 rule = f"not after ts_init {self.ts_init} (rule: GTD expires in the future)"
                 raise ValidationError("expire_time_ns", expiry, rule, subject)
-            if kind is OrderType.MARKET:
+            if kind is _MARKET:
                 raise ValidationError("time_in_force", tif, "with MARKET (rule: no GTD)", subject)
         elif self.expire_time_ns is not None:
             rule = f"given with {tif} (rule: GTD only)"
@@ -322,7 +343,7 @@ class OrderTerms:
                 raise ValidationError("max_slippage_bps", self.max_slippage_bps, rule, subject)
 
         if self.post_only and not (
-            kind is OrderType.LIMIT and tif in (TimeInForce.GTC, TimeInForce.GTD)
+            kind is _LIMIT and tif in (_GTC, _GTD)
         ):
             rule = "(rule: post_only only with LIMIT and GTC or GTD)"
             raise ValidationError("post_only", True, f"with {kind} {tif} {rule}", subject)
@@ -380,11 +401,11 @@ class Order:
         if not isinstance(terms, OrderTerms):
             raise ValidationError("terms", terms, "is not OrderTerms")
         self._terms = terms
-        self._status = OrderStatus.INITIALIZED
-        self._working = OrderStatus.INITIALIZED
+        self._status = _INITIALIZED
+        self._working = _INITIALIZED
         self._update_in_flight = False
-        self._filled_qty = Decimal(0)
-        self._filled_notional = Decimal(0)
+        self._filled_qty = _ZERO
+        self._filled_notional = _ZERO
         self._fills: tuple[Fill, ...] = ()
         self._trade_ids: frozenset[str] = frozenset()
         self._events: tuple[OrderEvent, ...] = ()
@@ -468,7 +489,7 @@ class Order:
     @property
     def is_open(self) -> bool:
         """Sent and not closed: it may still fill."""
-        return not self.is_closed and self._status is not OrderStatus.INITIALIZED
+        return not self.is_closed and self._status is not _INITIALIZED
 
     @property
     def update_in_flight(self) -> bool:
@@ -493,9 +514,9 @@ class Order:
         if isinstance(event, OrderFilled):
             quantity = event.fill.quantity
             return (
-                OrderEventKind.FULL_FILL
+                _FULL_FILL
                 if quantity == self.leaves_qty
-                else (OrderEventKind.PARTIAL_FILL)
+                else (_PARTIAL_FILL)
             )
         try:
             return EVENT_KINDS[type(event)]
@@ -543,14 +564,14 @@ class Order:
         target = _TRANSITIONS_DICT.get((status, kind))
         if target is None:
             raise self._refusal(event, kind)
-        if kind is OrderEventKind.FULL_FILL or kind is OrderEventKind.PARTIAL_FILL:
+        if kind is _FULL_FILL or kind is _PARTIAL_FILL:
             assert isinstance(event, OrderFilled)
             self._check_fill(event.fill)
         working = self._working
-        if kind is OrderEventKind.TRIGGERED and not self._terms.order_type.is_triggered:
+        if kind is _KIND_TRIGGERED and not self._terms.order_type.is_triggered:
             raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
         if (
-            kind is OrderEventKind.UPDATED or kind is OrderEventKind.UPDATE_REJECTED
+            kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED
         ) and not self._update_in_flight:
             raise self._refusal(event, kind, "guard: no amendment in flight")
         if status in _PENDING and kind in _PASS_THROUGH:
@@ -562,8 +583,8 @@ class Order:
         terms = self._amended(event) if isinstance(event, OrderUpdated) else self._terms
 
         if target is RESUME:
-            resumed_to_update = kind is OrderEventKind.CANCEL_REJECTED and self._update_in_flight
-            status = OrderStatus.PENDING_UPDATE if resumed_to_update else working
+            resumed_to_update = kind is _KIND_CANCEL_REJECTED and self._update_in_flight
+            status = _PENDING_UPDATE if resumed_to_update else working
         else:
             assert isinstance(target, OrderStatus)
             status = target
@@ -580,20 +601,20 @@ class Order:
         status: OrderStatus,
     ) -> OrderStatus:
         """Applies a checked effect (it cannot fail)."""
-        if kind is OrderEventKind.FULL_FILL or kind is OrderEventKind.PARTIAL_FILL:
+        if kind is _FULL_FILL or kind is _PARTIAL_FILL:
             assert isinstance(event, OrderFilled)
             fill = event.fill
             self._filled_qty = _exact.total(self._filled_qty, fill.quantity)
             self._filled_notional = _exact.total(self._filled_notional, fill.notional)
             self._fills += (fill,)
             self._trade_ids |= {fill.trade_id}
-        elif kind is OrderEventKind.ACCEPTED:
+        elif kind is _KIND_ACCEPTED:
             assert isinstance(event, OrderAccepted)
             if event.venue_order_id:
                 self._venue_order_id = event.venue_order_id
-        elif kind is OrderEventKind.PENDING_UPDATE:
+        elif kind is _KIND_PENDING_UPDATE:
             self._update_in_flight = True
-        elif kind is OrderEventKind.UPDATED or kind is OrderEventKind.UPDATE_REJECTED:
+        elif kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED:
             self._update_in_flight = False
         self._terms = terms
         self._working = working

@@ -45,6 +45,9 @@ from engine.domain.position import Position
 
 __all__ = ["DEFAULT_ACCOUNT", "MONEY_DECIMALS", "FeePrice", "Portfolio", "PortfolioError"]
 
+_BUY = OrderSide.BUY  # bound once: reading a member off its enum class is slow on 3.11
+_SPOT = InstrumentKind.SPOT
+
 DEFAULT_ACCOUNT = "main"
 MONEY_DECIMALS = 18
 """Money is exact to 10^-18 (the core's `Money`); finer amounts are refused."""
@@ -140,11 +143,11 @@ class Portfolio:
         fee = _money_text("fee", fill.fee, subject)
         fee_asset = _asset_code("fee_currency", fill.fee_currency, subject)
         fee_price = self._fee_price_text(fill, instrument, subject)
-        side = 0 if fill.side is OrderSide.BUY else 1
+        side = 0 if fill.side is _BUY else 1
         balances = self._balances_of(book.account)
         apply = (
             balances.apply_spot_fill
-            if instrument.kind is InstrumentKind.SPOT
+            if instrument.kind is _SPOT
             else balances.apply_linear_fill
         )
         try:
@@ -264,7 +267,7 @@ class Portfolio:
                 mark = self._spot_mark(asset, currency, marks, account)
                 total = _exact.total(total, _exact.product(amount, mark))
         for book in books:
-            if book.instrument.kind is InstrumentKind.SPOT or book.position.qty == 0:
+            if book.instrument.kind is _SPOT or book.position.qty == 0:
                 continue
             if book.instrument.quote != currency:
                 rule = f"settles in {book.instrument.quote}, not {currency} (rule: one currency)"
