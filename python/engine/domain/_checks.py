@@ -29,6 +29,8 @@ def decimal(field: str, value: object, subject: str = "") -> Decimal:
 
 
 def positive(field: str, value: object, subject: str = "") -> Decimal:
+    if type(value) is Decimal and value.is_finite() and value > 0:
+        return value
     number = decimal(field, value, subject)
     if number <= 0:
         raise ValidationError(field, number, "is not positive (rule: > 0)", subject)
@@ -36,6 +38,8 @@ def positive(field: str, value: object, subject: str = "") -> Decimal:
 
 
 def non_negative(field: str, value: object, subject: str = "") -> Decimal:
+    if type(value) is Decimal and value.is_finite() and value >= 0:
+        return value
     number = decimal(field, value, subject)
     if number < 0:
         raise ValidationError(field, number, "is negative (rule: >= 0)", subject)

@@ -186,10 +186,34 @@ EVENT_KINDS: Final[Mapping[type[OrderEvent], OrderEventKind]] = MappingProxyType
 _TRANSITIONS_DICT: Final = _TABLE  # the same table; a plain dict reads faster on the hot path
 _KINDS_DICT: Final[dict[type[OrderEvent], OrderEventKind]] = dict(EVENT_KINDS)
 
+_PLAIN_KINDS = frozenset(
+    {
+        OrderEventKind.DENIED,
+        OrderEventKind.SUBMITTED,
+        OrderEventKind.ACCEPTED,
+        OrderEventKind.REJECTED,
+        OrderEventKind.PENDING_UPDATE,
+        OrderEventKind.PENDING_CANCEL,
+        OrderEventKind.CANCELED,
+        OrderEventKind.EXPIRED,
+    }
+)
+"""Event kinds with no guard, no fill and no amendment: from a status with nothing in
+flight, the table alone decides (and the target is always a status, never RESUME)."""
+
 _PASS_THROUGH = frozenset(
     {OrderEventKind.ACCEPTED, OrderEventKind.TRIGGERED, OrderEventKind.PARTIAL_FILL}
 )
 _PENDING = frozenset({OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL})
+_CLOSED = frozenset(status for status in OrderStatus if status.is_terminal)
+
+_PLAIN_TRANSITIONS: Final[dict[tuple[OrderStatus, OrderEventKind | None], OrderStatus]] = {
+    (status, kind): target
+    for (status, kind), target in _TABLE.items()
+    if kind in _PLAIN_KINDS and status not in _PENDING and isinstance(target, OrderStatus)
+}
+"""The part of the table `Order._effect` reads directly (the rest goes through the
+guards); it is the table itself, filtered, so the state machine stays written once."""
 
 MAX_SLIPPAGE_BPS = 10_000
 """100%: a wider cap is no cap."""
@@ -484,7 +508,7 @@ class Order:
 
     @property
     def is_closed(self) -> bool:
-        return self._status.is_terminal
+        return self._status in _CLOSED
 
     @property
     def is_open(self) -> bool:
@@ -527,7 +551,9 @@ class Order:
         """Applies one event and returns the new status; refused events change nothing."""
         return self._change(event, *self._effect(event))
 
-    def apply_after(self, event: OrderEvent, write_ahead: Callable[[OrderEvent], object]) -> OrderStatus:
+    def apply_after(
+        self, event: OrderEvent, write_ahead: Callable[[OrderEvent], object]
+    ) -> OrderStatus:
         """`apply` with `write_ahead(event)` (the journal write) called between the check
         and the change: if the check or `write_ahead` raises, the order is unchanged.
         The same as `prepare`, write, `commit`, without the PreparedEvent."""
@@ -554,10 +580,21 @@ class Order:
         self, event: OrderEvent
     ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
         """(kind, terms, working state, status) the event leads to; raises on refusal."""
-        if event.client_order_id != self._terms.client_order_id:
+        terms = self._terms
+        if event.client_order_id != terms.client_order_id:
             rule = f"does not match order {self.client_order_id}"
             raise ValidationError("client_order_id", event.client_order_id, rule)
         kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if target is not None and kind is not None:  # no guard, fill, amendment or request
+            working = target if target in WORKING_STATES else self._working
+            return kind, terms, working, target
+        return self._checked_effect(event, kind)
+
+    def _checked_effect(
+        self, event: OrderEvent, kind: OrderEventKind | None
+    ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
+        """`_effect` for everything the plain table leaves out (and every refusal)."""
         if kind is None:  # a fill (by its size), or not an order event at all
             kind = self.event_kind(event)
         status = self._status

@@ -309,14 +309,22 @@ def _mark(marks: Mapping[str, Decimal], symbol: str, account: str) -> Decimal:
 
 def _asset_code(field_name: str, code: str, subject: str) -> str:
     """An asset code the core accepts (1-16 printable ASCII characters, no spaces); the
-    rule is the core's, asked through a read-only lookup."""
+    rule is the core's, asked through a read-only lookup (once per code)."""
+    if type(code) is str and code in _ASSET_CODES:
+        return code
     try:
         _ASSET_RULE.get(code)
     except ValueError as err:
         detail = str(err).split("(rule: ", 1)[-1].rstrip(")")
         rule = f"is not an asset code (rule: {detail})"
         raise ValidationError(field_name, code, rule, subject) from err
+    if type(code) is str and len(_ASSET_CODES) < 1024:
+        _ASSET_CODES.add(code)
     return code
+
+
+_ASSET_CODES: set[str] = set()
+"""Codes the core accepted (a handful per process)."""
 
 
 _ASSET_RULE = _core.Balances()
@@ -327,13 +335,17 @@ def _money_text(field_name: str, value: Decimal, subject: str) -> str:
     """Exact text for the core; a non-zero digit beyond the 18th decimal cannot be booked
     without rounding, so it is refused here rather than rounded."""
     number = _checks.decimal(field_name, value, subject)
+    text = _plain(number)
+    dot = text.find(".")
+    if dot < 0 or len(text) - dot - 1 <= MONEY_DECIMALS:  # the common case, without as_tuple
+        return text
     _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # finite by the check above
     beyond = -exponent - MONEY_DECIMALS
     if beyond > 0 and any(digits[max(0, len(digits) - beyond) :]):
         rule = f"has more than {MONEY_DECIMALS} decimals (rule: money is exact to 10^-18)"
         raise PrecisionError(field_name, number, rule, subject)
-    return _plain(number)
+    return text
 
 
 def _plain(value: Decimal) -> str:
