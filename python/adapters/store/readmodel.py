@@ -87,6 +87,17 @@ class Changes:
     positions: list[Row] = field(default_factory=list)
     balances: list[Row] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to write but the journal rows."""
+        return not (
+            self.orders
+            or self.positions
+            or self.balances
+            or self.run_started is not None
+            or self.run_ended is not None
+        )
+
 
 class _Tracked:
     """An order in the cache with what its row needs beyond the Order itself."""

@@ -13,7 +13,9 @@ Writing: `append` encodes the record (`codec`) and folds it into the read models
 (`readmodel`, which refuses a record the run cannot take); either refusal changes
 nothing. The batch is held in memory (`records()` serves it after the committed ones)
 and `commit` writes it in one transaction: BEGIN IMMEDIATE, the journal rows in
-multi-row INSERTs, the read-model rows the batch changed, COMMIT. The journal and its
+multi-row INSERTs, the read-model rows the batch changed, COMMIT (a batch that changes
+no read model, an equity sample, is one INSERT, which SQLite runs as a transaction of
+its own). The journal and its
 read models therefore move together, the write lock is held only while committing, and
 nothing uncommitted survives a crash or `close`: the contract the kernel builds on. A
 failed commit loses the whole batch (the store then goes on from what the file holds).
@@ -439,11 +441,17 @@ class SqliteStore:
             return
         changes = self._projection.drain()
         cursor = self._cursor
+        rows = self._rows
         try:
-            cursor.execute("BEGIN IMMEDIATE")
-            _JOURNAL.write(cursor, self._rows)
-            self._write(cursor, changes)
-            cursor.execute("COMMIT")
+            if changes.empty and len(rows) <= _MOST_ROWS:
+                # One statement is a transaction of its own (autocommit mode): no
+                # BEGIN/COMMIT round trips for a batch that only adds journal rows.
+                _JOURNAL.write(cursor, rows)
+            else:
+                cursor.execute("BEGIN IMMEDIATE")
+                _JOURNAL.write(cursor, rows)
+                self._write(cursor, changes)
+                cursor.execute("COMMIT")
         except sqlite3.Error as err:
             lost = len(self._batch)
             rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
