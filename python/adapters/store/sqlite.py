@@ -176,7 +176,89 @@ _V1: Final = (
     FROM journal WHERE type = 'EquitySample'""",
 )
 
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+_SEQ_BITS: Final = 32
+"""A journal row's key is the run's number shifted by this, plus the record's seq: each
+run's records are one contiguous key range, in seq order."""
+_SEQ_LIMIT: Final = 1 << _SEQ_BITS
+
+_V2: Final = (
+    # Runs get a stable number (rowid is not: VACUUM may renumber it); existing runs keep
+    # their creation order.
+    "ALTER TABLE runs ADD COLUMN number INTEGER",
+    "UPDATE runs SET number = rowid",
+    "CREATE UNIQUE INDEX runs_number ON runs (number)",
+    # Refuses (CHECK fails, nothing changes) a journal whose rows cannot take a key: a
+    # record of a run the runs table lacks, or a seq outside 1 .. 2^32 - 1.
+    "CREATE TEMP TABLE v2_unkeyed (n INTEGER NOT NULL CHECK (n = 0))",
+    f"""INSERT INTO temp.v2_unkeyed SELECT count(*) FROM journal
+        WHERE run_id NOT IN (SELECT run_id FROM runs) OR seq < 1 OR seq >= {_SEQ_LIMIT}""",
+    "DROP TABLE temp.v2_unkeyed",
+    "DROP VIEW fills",
+    "DROP VIEW position_history",
+    "DROP VIEW equity",
+    "DROP TRIGGER journal_no_update",
+    "DROP TRIGGER journal_no_delete",
+    "ALTER TABLE journal RENAME TO journal_v1",
+    # The journal keyed by one integer: one b-tree, no second index to write at every
+    # commit (the (run_id, seq) key of v1 was an index beside the table).
+    """CREATE TABLE journal (
+        run_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        ts_event INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        id INTEGER PRIMARY KEY
+    )""",
+    f"""INSERT INTO journal (run_id, seq, type, ts_event, body, id)
+        SELECT j.run_id, j.seq, j.type, j.ts_event, j.body, (r.number << {_SEQ_BITS}) + j.seq
+        FROM journal_v1 AS j JOIN runs AS r ON r.run_id = j.run_id
+        ORDER BY r.number, j.seq""",
+    "DROP TABLE journal_v1",
+    """CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    """CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+        BEGIN SELECT RAISE(ABORT, 'the journal is append-only'); END""",
+    # The same views, with the row key as journal_id so a reader takes one run's range.
+    """CREATE VIEW fills AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.fill.trade_id') AS trade_id,
+        json_extract(body, '$.client_order_id') AS client_order_id,
+        json_extract(body, '$.fill.symbol') AS symbol,
+        json_extract(body, '$.fill.side') AS side,
+        json_extract(body, '$.fill.price') AS price,
+        json_extract(body, '$.fill.quantity') AS quantity,
+        json_extract(body, '$.fill.fee') AS fee,
+        json_extract(body, '$.fill.fee_currency') AS fee_currency,
+        json_extract(body, '$.fill.liquidity') AS liquidity,
+        json_extract(body, '$.fill.ts_event') AS ts_event,
+        id AS journal_id
+    FROM journal WHERE type = 'OrderFilled'""",
+    """CREATE VIEW position_history AS SELECT
+        run_id,
+        seq,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.symbol') AS symbol,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.quantity') AS quantity,
+        json_extract(body, '$.avg_entry_price') AS avg_entry_price,
+        json_extract(body, '$.realized_pnl') AS realized_pnl,
+        json_extract(body, '$.fees') AS fees,
+        ts_event,
+        id AS journal_id
+    FROM journal WHERE type = 'PositionSnapshot'""",
+    """CREATE VIEW equity AS SELECT
+        run_id,
+        seq,
+        ts_event,
+        json_extract(body, '$.account') AS account,
+        json_extract(body, '$.currency') AS currency,
+        json_extract(body, '$.equity') AS equity,
+        id AS journal_id
+    FROM journal WHERE type = 'EquitySample'""",
+)
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 """Step n (1-based) takes a file from schema version n-1 to n. Append steps; never edit
 one that has shipped."""
 SCHEMA_VERSION: Final = len(MIGRATIONS)
@@ -188,6 +270,8 @@ _MONEY: Final = frozenset(
     }
 )  # fmt: skip
 """Columns held as decimal strings, read back as Decimal."""
+_HIDDEN: Final = frozenset({"journal_id"})
+"""The journal views' row key: how a reader finds one run's rows, not a read-model value."""
 
 
 def _values(columns: int, rows: int) -> str:
@@ -231,11 +315,11 @@ class _Bulk:
 
 
 _chain = itertools.chain.from_iterable
-_JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body"))
+_JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body", "id"))
 _ORDERS: Final = _Bulk("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
 _POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
 _BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset"))
-_RUNS: Final = _Bulk("runs", readmodel.RUN_COLUMNS)
+_RUNS: Final = _Bulk("runs", (*readmodel.RUN_COLUMNS, "number"))
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
 CACHED_STATEMENTS: Final = 256
@@ -336,18 +420,27 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGR
     return known
 
 
+def _run_number(conn: sqlite3.Connection, run_id: str) -> int | None:
+    row = conn.execute("SELECT number FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    return None if row is None else int(row[0])
+
+
 def _journal(
     conn: sqlite3.Connection, run_id: str, after: int
 ) -> Iterator[tuple[int, JournalRecord]]:
     """The run's records with seq > after, read in chunks so that no cursor stays open
     while the caller works (it may commit in between)."""
-    last = after
+    number = _run_number(conn, run_id)
+    if number is None:
+        return
+    base = number << _SEQ_BITS
+    last, end = base + max(after, 0), base + _SEQ_LIMIT
     while True:
         rows = conn.execute(
-            "SELECT seq, body FROM journal WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-            (run_id, last, _JOURNAL_CHUNK),
+            "SELECT id, seq, body FROM journal WHERE id > ? AND id < ? ORDER BY id LIMIT ?",
+            (last, end, _JOURNAL_CHUNK),
         ).fetchall()
-        for seq, body in rows:
+        for _, seq, body in rows:
             yield seq, decode(body)
         if len(rows) < _JOURNAL_CHUNK:
             return
@@ -367,8 +460,9 @@ class SqliteStore:
         self._projection = RunProjection(run_id)
         self._committed = 0  # the last sequence number in the file
         self._next = 1  # the next one to append
+        self._base = 0  # the run's number << _SEQ_BITS: a record's key is _base + seq
         self._batch: list[JournalRecord] = []  # seq: self._committed + 1 + index
-        self._rows: list[tuple[str, int, str, int, str]] = []  # the batch's journal rows
+        self._rows: list[tuple[str, int, str, int, str, int]] = []  # the batch's journal rows
 
     @classmethod
     def open(
@@ -429,16 +523,23 @@ class SqliteStore:
             self._connection()  # raises: closed
         body = encode(record)  # refuses what is not a record: nothing changed yet
         seq = self._next
+        if seq >= _SEQ_LIMIT:
+            raise StoreError("seq", seq, f"reaches {_SEQ_LIMIT} (rule: a run holds fewer records)")
         self._projection.fold(seq, record)  # refuses what the run cannot take: idem
         self._next = seq + 1
         self._batch.append(record)
-        self._rows.append((self._run_id, seq, type(record).__name__, record.ts_event, body.decode()))
+        tag = type(record).__name__
+        self._rows.append(
+            (self._run_id, seq, tag, record.ts_event, body.decode(), self._base + seq)
+        )
         return seq
 
     def commit(self) -> None:
-        conn = self._connection()
         if not self._batch:
+            if self._conn is None:
+                self._connection()  # raises: closed
             return
+        conn = self._connection()
         changes = self._projection.drain()
         cursor = self._cursor
         rows = self._rows
@@ -514,25 +615,40 @@ class SqliteStore:
         return self._conn
 
     def _start(self, run: RunStarted) -> None:
+        """Record 1 and the run's row, committed at once, with the next free run number
+        (taken under the write lock: two processes starting runs cannot share one)."""
         conn = self._connection()
-        taken = conn.execute(
-            "SELECT 1 FROM runs WHERE run_id = ? UNION ALL SELECT 1 FROM journal WHERE run_id = ?",
-            (run.run_id, run.run_id),
-        ).fetchone()
-        if taken is not None:
-            rule = "already exists in this file (rule: a new id, or resume= to continue it)"
-            raise StoreError("run_id", run.run_id, rule)
-        self.append(run)
-        self.commit()
+        cursor = self._cursor
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            taken = cursor.execute("SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,))
+            if taken.fetchone() is not None:
+                rule = "already exists in this file (rule: a new id, or resume= to continue it)"
+                raise StoreError("run_id", run.run_id, rule)
+            number = cursor.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs")
+            self._base = int(number.fetchone()[0]) << _SEQ_BITS
+            self.append(run)
+            _JOURNAL.write(cursor, self._rows)
+            self._write(cursor, self._projection.drain())
+            cursor.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._committed = self._next - 1
+        self._batch, self._rows = [], []
 
     def _resume(self) -> None:
         conn = self._connection()
-        row = conn.execute("SELECT status FROM runs WHERE run_id = ?", (self._run_id,)).fetchone()
+        row = conn.execute(
+            "SELECT status, number FROM runs WHERE run_id = ?", (self._run_id,)
+        ).fetchone()
         if row is None:
             raise StoreError("resume", self._run_id, "is not a run in this file")
         if row[0] != RUNNING:
             rule = f"has ended ({row[0]}) (rule: only an unended run can be resumed)"
             raise StoreError("resume", self._run_id, rule)
+        self._base = int(row[1]) << _SEQ_BITS
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -548,7 +664,7 @@ class SqliteStore:
 
     def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
-            _RUNS.write(cursor, [changes.run_started])
+            _RUNS.write(cursor, [(*changes.run_started, self._base >> _SEQ_BITS)])
         for bulk, rows in (
             (_ORDERS, changes.orders),
             (_POSITIONS, changes.positions),
@@ -591,21 +707,21 @@ class RunReader:
         all start at ts 0, so ts_started cannot order them): run_id, mode, strategy,
         params_json, config_json, ts_started, ts_ended (None while running), status
         (RUNNING or the end's), reason."""
-        return self._query("SELECT * FROM runs ORDER BY rowid", ())
+        return self._query(f"SELECT {', '.join(readmodel.RUN_COLUMNS)} FROM runs ORDER BY number", ())
 
     def orders(self, run_id: str) -> list[dict[str, Any]]:
         """Latest state of every order of the run, in creation order."""
         return self._of_run("orders", run_id, "seq")
 
     def fills(self, run_id: str) -> list[dict[str, Any]]:
-        return self._of_run("fills", run_id, "seq")
+        return self._of_journal("fills", run_id)
 
     def positions(self, run_id: str) -> list[dict[str, Any]]:
         """Latest position per account and symbol."""
         return self._of_run("positions", run_id, "account, symbol")
 
     def position_history(self, run_id: str) -> list[dict[str, Any]]:
-        return self._of_run("position_history", run_id, "seq")
+        return self._of_journal("position_history", run_id)
 
     def balances(self, run_id: str) -> list[dict[str, Any]]:
         """Latest total per account and asset."""
@@ -618,7 +734,7 @@ class RunReader:
         currency) only when the run sampled several."""
         rows = [
             r
-            for r in self._of_run("equity", run_id, "seq")
+            for r in self._of_journal("equity", run_id)
             if (account is None or r["account"] == account)
             and (currency is None or r["currency"] == currency)
         ]
@@ -666,15 +782,25 @@ class RunReader:
         sql = f"SELECT * FROM {table} WHERE run_id = ? ORDER BY {order}"
         return self._query(sql, (run_id,))
 
+    def _of_journal(self, view: str, run_id: str) -> list[dict[str, Any]]:
+        """A view over the journal, for one run: its key range, in seq order."""
+        number = _run_number(self._connection(), run_id)
+        if number is None:
+            raise StoreError("run_id", run_id, f"is not a run in {self._path}")
+        base = number << _SEQ_BITS
+        sql = f"SELECT * FROM {view} WHERE journal_id > ? AND journal_id < ? ORDER BY journal_id"
+        return self._query(sql, (base, base + _SEQ_LIMIT))
+
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
         cursor = self._connection().execute(sql, args)
         names = [d[0] for d in cursor.description]
         money = [i for i, n in enumerate(names) if n in _MONEY]
+        shown = [i for i, n in enumerate(names) if n not in _HIDDEN]
         out = []
         for row in cursor.fetchall():
             values = list(row)
             for i in money:
                 if values[i] is not None:
                     values[i] = Decimal(values[i])
-            out.append(dict(zip(names, values, strict=True)))
+            out.append({names[i]: values[i] for i in shown})
         return out
