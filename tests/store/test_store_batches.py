@@ -71,7 +71,7 @@ def test_empty_batches_write_nothing_and_every_other_batch_commits(
     watcher.conn.close()
 
 
-@pytest.mark.parametrize("size", [63, 64, 65, 130])
+@pytest.mark.parametrize("size", [1, 7, 63, 64, 65, 130])
 def test_a_large_batch_is_chunked_inside_one_transaction(
     store: SqliteStore, path: Path, size: int
 ) -> None:
@@ -88,20 +88,23 @@ def test_a_large_batch_is_chunked_inside_one_transaction(
     assert seqs == list(range(1, size + 3))
 
 
+@pytest.mark.parametrize("size", [2, 7])  # one statement alone; three inside BEGIN
 def test_a_failed_journal_only_batch_is_lost_whole_and_the_store_goes_on(
-    store: SqliteStore, path: Path
+    store: SqliteStore, path: Path, size: int
 ) -> None:
     with sqlite3.connect(path, isolation_level=None) as conn:
         conn.execute(
-            "CREATE TRIGGER fault BEFORE INSERT ON journal WHEN NEW.ts_event = 4002"
+            f"CREATE TRIGGER fault BEFORE INSERT ON journal WHEN NEW.ts_event = {4_000 + size}"
             " BEGIN SELECT RAISE(ABORT, 'injected write failure'); END"
         )
-    store.append(sample(4_001))
-    store.append(sample(4_002))  # the second row of the one INSERT fails
-    with pytest.raises(StoreError, match="the uncommitted batch of 2 records is lost"):
+    for i in range(1, size + 1):
+        store.append(sample(4_000 + i))  # the last row of the batch fails
+    with pytest.raises(StoreError, match=f"the uncommitted batch of {size} records is lost"):
         store.commit()
     assert [seq for seq, _ in store.records()] == [1]
-    assert store.append(sample(4_003)) == 2
+    with RunReader(path) as reader:
+        assert reader.equity("run-1") == []
+    assert store.append(sample(5_000)) == 2
     store.commit()
     with RunReader(path) as reader:
-        assert reader.equity("run-1") == [(4_003, D(100))]
+        assert reader.equity("run-1") == [(5_000, D(100))]

@@ -279,39 +279,40 @@ def _values(columns: int, rows: int) -> str:
     return "VALUES " + ", ".join(row for _ in range(rows))
 
 
-_MOST_ROWS: Final = 64
-"""Rows per INSERT statement at most (64 x 16 columns stays far below SQLite's limit
-of 32766 bound values)."""
+_CHUNKS: Final = (64, 32, 16, 8, 4, 2, 1)
+"""Rows per INSERT statement: a batch of n rows is written as n's binary digits (7 rows:
+4 + 2 + 1), so each table has at most seven statements, prepared once per connection.
+64 x 16 columns stays far below SQLite's limit of 32766 bound values."""
+_ONE_STATEMENT: Final = frozenset(_CHUNKS)
+"""Row counts written by a single statement."""
 
 
 class _Bulk:
-    """One table's INSERT (or upsert) for any number of rows, as one multi-row statement
-    per _MOST_ROWS rows: a batch of n rows is one execute with the statement for n rows,
-    built and prepared the first time a batch of that size comes (batches take a few
-    sizes, so SQLite keeps few statements). A multi-row INSERT costs about two thirds
-    of executemany per row, and each execute saved is one round through the driver."""
+    """One table's INSERT (or upsert) for any number of rows, as multi-row statements of
+    _CHUNKS rows: a batch takes a few executes and SQLite keeps few prepared statements
+    (one per row count would prepare dozens per run, each backtest on a new connection).
+    A multi-row INSERT costs about two thirds of executemany per row."""
 
     def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
-        self._head = f"INSERT INTO {table} ({', '.join(columns)}) "
-        self._tail = ""
+        head = f"INSERT INTO {table} ({', '.join(columns)}) "
+        tail = ""
         if key:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-            self._tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         self.width = len(columns)
-        self._sql: dict[int, str] = {}
-
-    def statement(self, rows: int) -> str:
-        """The statement for `rows` rows (1.._MOST_ROWS)."""
-        sql = self._sql.get(rows)
-        if sql is None:
-            sql = self._sql[rows] = self._head + _values(self.width, rows) + self._tail
-        return sql
+        self._sql = {n: head + _values(self.width, n) + tail for n in _CHUNKS}
 
     def write(self, cursor: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> None:
         """`rows`: tuples of `width` values each, in column order."""
-        for at in range(0, len(rows), _MOST_ROWS):
-            part = rows[at : at + _MOST_ROWS]
-            cursor.execute(self.statement(len(part)), list(_chain(part)))
+        left = len(rows)
+        if left in self._sql:  # the common case: one statement
+            cursor.execute(self._sql[left], list(_chain(rows)))
+            return
+        at = 0
+        for n in _CHUNKS:
+            while left >= n:
+                cursor.execute(self._sql[n], list(_chain(rows[at : at + n])))
+                at, left = at + n, left - n
 
 
 _chain = itertools.chain.from_iterable
@@ -322,8 +323,8 @@ _BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "acco
 _RUNS: Final = _Bulk("runs", (*readmodel.RUN_COLUMNS, "number"))
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
-CACHED_STATEMENTS: Final = 256
-"""Prepared statements a connection keeps: room for every row count of every table."""
+CACHED_STATEMENTS: Final = 128
+"""Prepared statements a connection keeps: room for every chunk of every table."""
 
 
 # --- the file: creation, pragmas, schema ----------------------------------------------------
@@ -544,7 +545,7 @@ class SqliteStore:
         cursor = self._cursor
         rows = self._rows
         try:
-            if changes.empty and len(rows) <= _MOST_ROWS:
+            if changes.empty and len(rows) in _ONE_STATEMENT:
                 # One statement is a transaction of its own (autocommit mode): no
                 # BEGIN/COMMIT round trips for a batch that only adds journal rows.
                 _JOURNAL.write(cursor, rows)
