@@ -73,6 +73,8 @@ BALANCE_COLUMNS: Final = ("run_id", "seq", "account", "asset", "total", "ts_even
 
 RUNNING: Final = "RUNNING"
 
+_TERMINAL: Final = frozenset(status for status in OrderStatus if status.is_terminal)
+
 Row = tuple[Any, ...]
 
 
@@ -164,17 +166,21 @@ class RunProjection:
     def drain(self) -> Changes:
         """Rows changed since the last drain; closed orders then leave the cache."""
         changes = self._changes
-        for cid, tracked in self._dirty.items():
-            changes.orders.append(self._order_row(cid, tracked))
-            status = tracked.order.status
-            if status.is_terminal:
-                del self._orders[cid]
-                self._closed[cid] = status
-        changes.positions = list(self._positions.values())
-        changes.balances = list(self._balances.values())
-        self._dirty = {}
-        self._positions = {}
-        self._balances = {}
+        if self._dirty:
+            orders = changes.orders
+            for cid, tracked in self._dirty.items():
+                orders.append(self._order_row(cid, tracked))
+                status = tracked.order.status
+                if status in _TERMINAL:
+                    del self._orders[cid]
+                    self._closed[cid] = status
+            self._dirty = {}
+        if self._positions:
+            changes.positions = list(self._positions.values())
+            self._positions = {}
+        if self._balances:
+            changes.balances = list(self._balances.values())
+            self._balances = {}
         self._changes = Changes()
         return changes
 
@@ -218,9 +224,9 @@ class RunProjection:
 
     def _order_event(self, seq: int, record: OrderEvent) -> None:
         cid = record.client_order_id
-        tag = type(record).__name__
         tracked = self._orders.get(cid)
         if tracked is None:
+            tag = type(record).__name__
             closed = self._closed.get(cid)
             if closed is not None:
                 rule = f"is {closed} (rule: a closed order takes no {tag})"
@@ -230,7 +236,7 @@ class RunProjection:
         try:
             tracked.order.apply(record)  # atomic: a refused event leaves the order as it was
         except DomainError as err:
-            raise StoreError(tag, cid, f"does not apply: {err}") from err
+            raise StoreError(type(record).__name__, cid, f"does not apply: {err}") from err
         tracked.ts_updated = record.ts_event
         self._dirty[cid] = tracked
 

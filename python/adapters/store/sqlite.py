@@ -187,12 +187,40 @@ _V2: Final = (
     "ALTER TABLE runs ADD COLUMN number INTEGER",
     "UPDATE runs SET number = rowid",
     "CREATE UNIQUE INDEX runs_number ON runs (number)",
-    # Refuses (CHECK fails, nothing changes) a journal whose rows cannot take a key: a
-    # record of a run the runs table lacks, or a seq outside 1 .. 2^32 - 1.
+    # Refuses (CHECK fails, nothing changes) rows that cannot take a key: of a run the
+    # runs table lacks, or with a seq outside 1 .. 2^32 - 1.
     "CREATE TEMP TABLE v2_unkeyed (n INTEGER NOT NULL CHECK (n = 0))",
     f"""INSERT INTO temp.v2_unkeyed SELECT count(*) FROM journal
         WHERE run_id NOT IN (SELECT run_id FROM runs) OR seq < 1 OR seq >= {_SEQ_LIMIT}""",
+    f"""INSERT INTO temp.v2_unkeyed SELECT count(*) FROM orders
+        WHERE run_id NOT IN (SELECT run_id FROM runs) OR seq < 1 OR seq >= {_SEQ_LIMIT}""",
     "DROP TABLE temp.v2_unkeyed",
+    # Orders keyed by their OrderInitialized's journal key (unique: one record creates one
+    # order, and the store refuses an id created twice): one b-tree, new orders append.
+    "ALTER TABLE orders RENAME TO orders_v1",
+    """CREATE TABLE orders (
+        run_id TEXT NOT NULL,
+        client_order_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        symbol TEXT NOT NULL,
+        side TEXT NOT NULL,
+        order_type TEXT NOT NULL,
+        time_in_force TEXT NOT NULL,
+        quantity TEXT NOT NULL,
+        price TEXT,
+        trigger_price TEXT,
+        status TEXT NOT NULL,
+        filled_qty TEXT NOT NULL,
+        avg_fill_price TEXT,
+        venue_order_id TEXT NOT NULL,
+        ts_created INTEGER NOT NULL,
+        ts_updated INTEGER NOT NULL,
+        journal_id INTEGER PRIMARY KEY
+    )""",
+    f"""INSERT INTO orders SELECT o.*, (r.number << {_SEQ_BITS}) + o.seq
+        FROM orders_v1 AS o JOIN runs AS r ON r.run_id = o.run_id
+        ORDER BY r.number, o.seq""",
+    "DROP TABLE orders_v1",
     "DROP VIEW fills",
     "DROP VIEW position_history",
     "DROP VIEW equity",
@@ -279,52 +307,60 @@ def _values(columns: int, rows: int) -> str:
     return "VALUES " + ", ".join(row for _ in range(rows))
 
 
-_CHUNKS: Final = (64, 32, 16, 8, 4, 2, 1)
-"""Rows per INSERT statement: a batch of n rows is written as n's binary digits (7 rows:
-4 + 2 + 1), so each table has at most seven statements, prepared once per connection.
-64 x 16 columns stays far below SQLite's limit of 32766 bound values."""
-_ONE_STATEMENT: Final = frozenset(_CHUNKS)
+_EXACT_ROWS: Final = 24
+"""Row counts up to this get a statement of their own (prepared when first met); most
+batches are smaller, so most batches are one execute per table."""
+_CHUNKS: Final = (64, 32)
+"""Larger batches are cut into statements of these many rows, the rest exactly."""
+_ONE_STATEMENT: Final = frozenset({*range(1, _EXACT_ROWS + 1), *_CHUNKS})
 """Row counts written by a single statement."""
 
 
 class _Bulk:
-    """One table's INSERT (or upsert) for any number of rows, as multi-row statements of
-    _CHUNKS rows: a batch takes a few executes and SQLite keeps few prepared statements
-    (one per row count would prepare dozens per run, each backtest on a new connection).
-    A multi-row INSERT costs about two thirds of executemany per row."""
+    """One table's INSERT (or upsert) for any number of rows, as multi-row statements: a
+    batch of n <= _EXACT_ROWS rows is one execute, a larger one takes 64- and 32-row
+    chunks first. Statements are prepared when a row count first comes, and a run
+    meets few counts (one statement per count up to 64 would prepare dozens of long
+    ones on every connection). A multi-row INSERT costs about two thirds of executemany
+    per row, and each execute saved is a round through the driver. At 64 rows x 16
+    columns a statement stays far below SQLite's limit of 32766 bound values."""
 
     def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
-        head = f"INSERT INTO {table} ({', '.join(columns)}) "
-        tail = ""
+        self._head = f"INSERT INTO {table} ({', '.join(columns)}) "
+        self._tail = ""
         if key:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
-            tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            self._tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
         self.width = len(columns)
-        self._sql = {n: head + _values(self.width, n) + tail for n in _CHUNKS}
+        self._sql: dict[int, str] = {}
+
+    def _statement(self, rows: int) -> str:
+        sql = self._sql.get(rows)
+        if sql is None:
+            sql = self._sql[rows] = self._head + _values(self.width, rows) + self._tail
+        return sql
 
     def write(self, cursor: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> None:
         """`rows`: tuples of `width` values each, in column order."""
-        left = len(rows)
-        if left in self._sql:  # the common case: one statement
-            cursor.execute(self._sql[left], list(_chain(rows)))
-            return
-        at = 0
+        at, left = 0, len(rows)
         for n in _CHUNKS:
-            while left >= n:
-                cursor.execute(self._sql[n], list(_chain(rows[at : at + n])))
+            while left > _EXACT_ROWS and left >= n:
+                cursor.execute(self._statement(n), list(_chain(rows[at : at + n])))
                 at, left = at + n, left - n
+        if left:
+            cursor.execute(self._statement(left), list(_chain(rows[at:] if at else rows)))
 
 
 _chain = itertools.chain.from_iterable
 _JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body", "id"))
-_ORDERS: Final = _Bulk("orders", readmodel.ORDER_COLUMNS, ("run_id", "client_order_id"))
+_ORDERS: Final = _Bulk("orders", (*readmodel.ORDER_COLUMNS, "journal_id"), ("journal_id",))
 _POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
 _BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset"))
 _RUNS: Final = _Bulk("runs", (*readmodel.RUN_COLUMNS, "number"))
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
-CACHED_STATEMENTS: Final = 128
-"""Prepared statements a connection keeps: room for every chunk of every table."""
+CACHED_STATEMENTS: Final = 256
+"""Prepared statements a connection keeps: room for every row count of every table."""
 
 
 # --- the file: creation, pragmas, schema ----------------------------------------------------
@@ -666,13 +702,13 @@ class SqliteStore:
     def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
             _RUNS.write(cursor, [(*changes.run_started, self._base >> _SEQ_BITS)])
-        for bulk, rows in (
-            (_ORDERS, changes.orders),
-            (_POSITIONS, changes.positions),
-            (_BALANCES, changes.balances),
-        ):
-            if rows:
-                bulk.write(cursor, rows)
+        if changes.orders:
+            base = self._base  # an order's key: its OrderInitialized's, base + seq
+            _ORDERS.write(cursor, [(*row, base + row[2]) for row in changes.orders])
+        if changes.positions:
+            _POSITIONS.write(cursor, changes.positions)
+        if changes.balances:
+            _BALANCES.write(cursor, changes.balances)
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
             cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
@@ -712,7 +748,7 @@ class RunReader:
 
     def orders(self, run_id: str) -> list[dict[str, Any]]:
         """Latest state of every order of the run, in creation order."""
-        return self._of_run("orders", run_id, "seq")
+        return self._of_journal("orders", run_id)
 
     def fills(self, run_id: str) -> list[dict[str, Any]]:
         return self._of_journal("fills", run_id)
@@ -784,7 +820,7 @@ class RunReader:
         return self._query(sql, (run_id,))
 
     def _of_journal(self, view: str, run_id: str) -> list[dict[str, Any]]:
-        """A view over the journal, for one run: its key range, in seq order."""
+        """A table or view keyed by journal_id, for one run: its key range, in seq order."""
         number = _run_number(self._connection(), run_id)
         if number is None:
             raise StoreError("run_id", run_id, f"is not a run in {self._path}")
