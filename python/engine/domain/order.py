@@ -222,6 +222,8 @@ MAX_TRAILING_OFFSET_BPS = Decimal(10_000)
 """100%: a trailing offset at or beyond it could never trigger a sell stop sensibly."""
 
 _ZERO: Final = Decimal(0)
+_LIMIT_PRICED: Final = frozenset(kind for kind in OrderType if kind.has_limit_price)
+_TRIGGERED: Final = frozenset(kind for kind in OrderType if kind.is_triggered)
 
 # Enum members the hot paths read, bound once: on Python 3.11 reading a member off its
 # class goes through the metaclass's __getattr__ slot (about 0.3 us a time).
@@ -283,30 +285,45 @@ class OrderTerms:
     ts_init: int = 0
 
     def __post_init__(self) -> None:
+        # Each check inline for the plain valid value, the _checks function otherwise (it
+        # refuses with the message, or accepts what the inline test is too narrow for).
         cid = _checks.client_order_id(self.client_order_id)
         subject = f"order {cid}"
         _checks.text("symbol", self.symbol, subject)
-        _checks.member("side", self.side, OrderSide, subject)
-        kind = _checks.member("order_type", self.order_type, OrderType, subject)
-        tif = _checks.member("time_in_force", self.time_in_force, TimeInForce, subject)
-        _checks.positive("quantity", self.quantity, subject)
-        _checks.timestamp_ns("ts_init", self.ts_init, subject)
-        _checks.flag("post_only", self.post_only, subject)
-        _checks.flag("reduce_only", self.reduce_only, subject)
+        if not isinstance(self.side, OrderSide):
+            _checks.member("side", self.side, OrderSide, subject)
+        kind = self.order_type
+        if not isinstance(kind, OrderType):
+            _checks.member("order_type", kind, OrderType, subject)
+        tif = self.time_in_force
+        if not isinstance(tif, TimeInForce):
+            _checks.member("time_in_force", tif, TimeInForce, subject)
+        q = self.quantity
+        if not (type(q) is Decimal and q.is_finite() and q > 0):
+            _checks.positive("quantity", q, subject)
+        ts = self.ts_init
+        if type(ts) is not int or ts < 0:
+            _checks.timestamp_ns("ts_init", ts, subject)
+        if type(self.post_only) is not bool:
+            _checks.flag("post_only", self.post_only, subject)
+        if type(self.reduce_only) is not bool:
+            _checks.flag("reduce_only", self.reduce_only, subject)
 
         # Limit price: exactly for the limit-priced types.
-        if kind.has_limit_price:
-            if self.price is None:
+        if kind in _LIMIT_PRICED:
+            price = self.price
+            if price is None:
                 raise ValidationError(
                     "price", None, f"missing (rule: required for {kind})", subject
                 )
-            _checks.positive("price", self.price, subject)
+            if not (type(price) is Decimal and price.is_finite() and price > 0):
+                _checks.positive("price", price, subject)
         elif self.price is not None:
             rule = f"given (rule: {kind} has no limit price)"
             raise ValidationError("price", self.price, rule, subject)
 
         # Trigger price and source: their own fields, only on trigger types.
-        if kind.is_triggered:
+        if kind in _TRIGGERED:
             if self.trigger_price is None and kind is not _TRAILING_STOP_MARKET:
                 rule = f"missing (rule: required for {kind})"
                 raise ValidationError("trigger_price", None, rule, subject)
