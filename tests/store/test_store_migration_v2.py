@@ -150,3 +150,18 @@ def test_a_version_1_journal_that_cannot_be_keyed_is_refused_unchanged(tmp_path:
         assert conn.execute("SELECT count(*) FROM journal").fetchone() == (len(RUN_A) + 1,)
         columns = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
         assert "number" not in columns
+
+
+def test_a_new_file_gets_the_schema_the_migration_steps_build(tmp_path: Path) -> None:
+    def schema(conn: sqlite3.Connection) -> list[tuple[str, ...]]:
+        rows = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        return [tuple(row) for row in rows]
+
+    with sqlite3.connect(tmp_path / "fresh.db", isolation_level=None) as fresh:
+        assert migrate(fresh) == 2  # the one-step schema of a new file
+        with sqlite3.connect(tmp_path / "stepped.db", isolation_level=None) as stepped:
+            assert migrate(stepped, list(MIGRATIONS)) == 2  # not MIGRATIONS itself: step by step
+            assert schema(fresh) == schema(stepped)
+            assert len(schema(fresh)) == 15  # 6 tables, 2 triggers, 3 views, 4 indexes
