@@ -315,11 +315,6 @@ _HIDDEN: Final = frozenset({"journal_id"})
 """The journal views' row key: how a reader finds one run's rows, not a read-model value."""
 
 
-def _values(columns: int, rows: int) -> str:
-    row = "(" + ", ".join("?" for _ in range(columns)) + ")"
-    return "VALUES " + ", ".join(row for _ in range(rows))
-
-
 _EXACT_ROWS: Final = 24
 """Row counts up to this get a statement of their own (prepared when first met); most
 batches are smaller, so most batches are one execute per table."""
@@ -329,6 +324,11 @@ _ONE_STATEMENT: Final = frozenset({*range(1, _EXACT_ROWS + 1), *_CHUNKS})
 """Row counts written by a single statement."""
 
 
+def _literal(text: str) -> str:
+    """`text` as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 class _Bulk:
     """One table's INSERT (or upsert) for any number of rows, as multi-row statements: a
     batch of n <= _EXACT_ROWS rows is one execute, a larger one takes 64- and 32-row
@@ -336,25 +336,34 @@ class _Bulk:
     meets few counts (one statement per count up to 64 would prepare dozens of long
     ones on every connection). A multi-row INSERT costs about two thirds of executemany
     per row, and each execute saved is a round through the driver. At 64 rows x 16
-    columns a statement stays far below SQLite's limit of 32766 bound values."""
+    values a statement stays far below SQLite's limit of 32766 bound values.
 
-    def __init__(self, table: str, columns: Sequence[str], key: Sequence[str] = ()) -> None:
-        self._head = f"INSERT INTO {table} ({', '.join(columns)}) "
+    `values` is one row's VALUES tuple in SQL: `?` for each bound value (the run's id
+    is written as a literal instead of bound with every row, and a nullable column as
+    NULLIF(?, '') so the row binds '' for None: the driver binds a str as it is but
+    looks for an adapter for None)."""
+
+    def __init__(
+        self, table: str, columns: Sequence[str], values: str, key: Sequence[str] = ()
+    ) -> None:
+        self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
         self._tail = ""
         if key:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
             self._tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-        self.width = len(columns)
+        self._values = values
+        self.width = values.count("?")
         self._sql: dict[int, str] = {}
 
     def _statement(self, rows: int) -> str:
         sql = self._sql.get(rows)
         if sql is None:
-            sql = self._sql[rows] = self._head + _values(self.width, rows) + self._tail
+            sql = self._head + ", ".join(self._values for _ in range(rows)) + self._tail
+            self._sql[rows] = sql
         return sql
 
     def write(self, cursor: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> None:
-        """`rows`: tuples of `width` values each, in column order."""
+        """`rows`: tuples of `width` values each, in the order of the `?`s."""
         at, left = 0, len(rows)
         for n in _CHUNKS:
             while left > _EXACT_ROWS and left >= n:
@@ -365,11 +374,39 @@ class _Bulk:
 
 
 _chain = itertools.chain.from_iterable
-_JOURNAL: Final = _Bulk("journal", ("run_id", "seq", "type", "ts_event", "body", "id"))
-_ORDERS: Final = _Bulk("orders", (*readmodel.ORDER_COLUMNS, "journal_id"), ("journal_id",))
-_POSITIONS: Final = _Bulk("positions", readmodel.POSITION_COLUMNS, ("run_id", "account", "symbol"))
-_BALANCES: Final = _Bulk("balances", readmodel.BALANCE_COLUMNS, ("run_id", "account", "asset"))
-_RUNS: Final = _Bulk("runs", (*readmodel.RUN_COLUMNS, "number"))
+
+
+class _Statements:
+    """The INSERTs of one run's batches: the run's id a literal in each."""
+
+    def __init__(self, run_id: str) -> None:
+        run = _literal(run_id)
+
+        def values(bound: int, nullable: Sequence[int] = ()) -> str:
+            slots = ["NULLIF(?, '')" if i in nullable else "?" for i in range(bound)]
+            return f"({', '.join([run, *slots])})"
+
+        self.journal = _Bulk(
+            "journal", ("run_id", "seq", "type", "ts_event", "body", "id"), values(5)
+        )
+        order_columns = (*readmodel.ORDER_COLUMNS, "journal_id")
+        self.orders = _Bulk(  # price, trigger_price, avg_fill_price may be NULL
+            "orders", order_columns, values(16, _ORDER_NULLABLE), ("journal_id",)
+        )
+        self.positions = _Bulk(
+            "positions", readmodel.POSITION_COLUMNS, values(9), ("run_id", "account", "symbol")
+        )
+        self.balances = _Bulk(
+            "balances", readmodel.BALANCE_COLUMNS, values(5), ("run_id", "account", "asset")
+        )
+
+
+_ORDER_NULLABLE: Final = (7, 8, 11)
+"""Positions of price, trigger_price and avg_fill_price in an orders row without its
+run_id (readmodel.ORDER_COLUMNS[1:])."""
+_RUNS: Final = _Bulk(
+    "runs", (*readmodel.RUN_COLUMNS, "number"), f"({', '.join('?' * 10)})"
+)
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
 CACHED_STATEMENTS: Final = 256
@@ -511,11 +548,12 @@ class SqliteStore:
         self._path = path
         self._run_id = run_id
         self._projection = RunProjection(run_id)
+        self._sql = _Statements(run_id)
         self._committed = 0  # the last sequence number in the file
         self._next = 1  # the next one to append
         self._base = 0  # the run's number << _SEQ_BITS: a record's key is _base + seq
         self._batch: list[JournalRecord] = []  # seq: self._committed + 1 + index
-        self._rows: list[tuple[str, int, str, int, str, int]] = []  # the batch's journal rows
+        self._rows: list[tuple[int, str, int, str, int]] = []  # the batch's journal rows
 
     @classmethod
     def open(
@@ -582,9 +620,7 @@ class SqliteStore:
         self._next = seq + 1
         self._batch.append(record)
         tag = type(record).__name__
-        self._rows.append(
-            (self._run_id, seq, tag, record.ts_event, body.decode(), self._base + seq)
-        )
+        self._rows.append((seq, tag, record.ts_event, body.decode(), self._base + seq))
         return seq
 
     def commit(self) -> None:
@@ -600,10 +636,10 @@ class SqliteStore:
             if changes.empty and len(rows) in _ONE_STATEMENT:
                 # One statement is a transaction of its own (autocommit mode): no
                 # BEGIN/COMMIT round trips for a batch that only adds journal rows.
-                _JOURNAL.write(cursor, rows)
+                self._sql.journal.write(cursor, rows)
             else:
                 cursor.execute("BEGIN IMMEDIATE")
-                _JOURNAL.write(cursor, rows)
+                self._sql.journal.write(cursor, rows)
                 self._write(cursor, changes)
                 cursor.execute("COMMIT")
         except sqlite3.Error as err:
@@ -681,7 +717,7 @@ class SqliteStore:
             number = cursor.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs")
             self._base = int(number.fetchone()[0]) << _SEQ_BITS
             self.append(run)
-            _JOURNAL.write(cursor, self._rows)
+            self._sql.journal.write(cursor, self._rows)
             self._write(cursor, self._projection.drain())
             cursor.execute("COMMIT")
         except BaseException:
@@ -718,16 +754,26 @@ class SqliteStore:
     def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
             _RUNS.write(cursor, [(*changes.run_started, self._base >> _SEQ_BITS)])
+        sql = self._sql
         if changes.orders:
             base = self._base  # an order's key: its OrderInitialized's, base + seq
-            _ORDERS.write(cursor, [(*row, base + row[2]) for row in changes.orders])
+            sql.orders.write(cursor, [_order_values(row, base) for row in changes.orders])
         if changes.positions:
-            _POSITIONS.write(cursor, changes.positions)
+            sql.positions.write(cursor, [row[1:] for row in changes.positions])
         if changes.balances:
-            _BALANCES.write(cursor, changes.balances)
+            sql.balances.write(cursor, [row[1:] for row in changes.balances])
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
             cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
+
+
+def _order_values(row: readmodel.Row, base: int) -> tuple[Any, ...]:
+    """An orders row as the run's statement binds it: no run_id, '' for NULL, the key."""
+    return (
+        row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+        row[8] or "", row[9] or "", row[10], row[11], row[12] or "",
+        row[13], row[14], row[15], base + row[2],
+    )  # fmt: skip
 
 
 # --- the reader ---------------------------------------------------------------------------------
