@@ -37,9 +37,10 @@ class _Memo:
     refusal is never remembered). Prices and sizes repeat all through a replay, and a
     dict lookup costs a fraction of a round trip through the core and Decimal text."""
 
-    __slots__ = ("lots", "prices", "quantities", "ticks")
+    __slots__ = ("lots", "prices", "quantities", "rounded", "ticks")
 
     def __init__(self) -> None:
+        self.rounded: dict[tuple[Decimal, Rounding], Decimal] = {}
         self.ticks: dict[Decimal, int] = {}
         self.lots: dict[Decimal, int] = {}
         self.prices: dict[int, Decimal] = {}
@@ -176,8 +177,19 @@ class Instrument:
     # --- explicit rounding ----------------------------------------------------------------
     def round_price(self, price: Decimal, mode: Rounding) -> Decimal:
         """`price` on the tick grid, rounded as `mode` says (no default on purpose)."""
+        memo = self._memo.rounded
+        key = (price, mode)
+        if type(price) is Decimal and price.is_finite() and type(mode) is Rounding:
+            known = memo.get(key)
+            if known is not None:
+                return known
         value = _checks.non_negative("price", price, self.symbol)
-        return self._written(_round_to_step(value, self.tick_size, mode), self.price_precision)
+        rounded = self._written(
+            _round_to_step(value, self.tick_size, mode), self.price_precision
+        )
+        if type(price) is Decimal and type(mode) is Rounding:
+            _remember(memo, key, rounded)
+        return rounded
 
     def passive_price(self, price: Decimal, side: OrderSide) -> Decimal:
         """A limit price rounded away from the touch: BUY rounds DOWN, SELL rounds UP."""
