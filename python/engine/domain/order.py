@@ -612,15 +612,20 @@ class Order:
         self, event: OrderEvent, kind: OrderEventKind | None
     ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
         """`_effect` for everything the plain table leaves out (and every refusal)."""
+        leaves = None
         if kind is None:  # a fill (by its size), or not an order event at all
-            kind = self.event_kind(event)
+            if isinstance(event, OrderFilled):  # event_kind's rule, leaves_qty kept
+                leaves = _exact.difference(self._terms.quantity, self._filled_qty)
+                kind = _FULL_FILL if event.fill.quantity == leaves else _PARTIAL_FILL
+            else:
+                kind = self.event_kind(event)
         status = self._status
         target = _TRANSITIONS_DICT.get((status, kind))
         if target is None:
             raise self._refusal(event, kind)
-        if kind is _FULL_FILL or kind is _PARTIAL_FILL:
+        if leaves is not None:
             assert isinstance(event, OrderFilled)
-            self._check_fill(event.fill)
+            self._check_fill(event.fill, leaves)
         working = self._working
         if kind is _KIND_TRIGGERED and not self._terms.order_type.is_triggered:
             raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
@@ -676,19 +681,23 @@ class Order:
         self._events += (event,)
         return status
 
-    def _check_fill(self, fill: Fill) -> None:
-        subject = f"order {self.client_order_id}"
-        if fill.symbol != self.symbol:
-            raise ValidationError("fill.symbol", fill.symbol, f"is not {self.symbol}", subject)
-        if fill.side is not self.side:
-            raise ValidationError("fill.side", fill.side, f"is not {self.side}", subject)
+    def _check_fill(self, fill: Fill, leaves: Decimal) -> None:
+        terms = self._terms
+        if fill.symbol != terms.symbol:
+            rule = f"is not {self.symbol}"
+            raise ValidationError("fill.symbol", fill.symbol, rule, f"order {self.client_order_id}")
+        if fill.side is not terms.side:
+            rule = f"is not {self.side}"
+            raise ValidationError("fill.side", fill.side, rule, f"order {self.client_order_id}")
         if fill.trade_id in self._trade_ids:
+            subject = f"order {self.client_order_id}"
             raise DuplicateFillError("trade_id", fill.trade_id, "already applied", subject)
-        if fill.quantity > self.leaves_qty:
+        if fill.quantity > leaves:
             rule = (
                 f"would overfill: filled_qty {self.filled_qty} + fill > quantity"
                 f" {self.quantity} (leaves_qty {self.leaves_qty})"
             )
+            subject = f"order {self.client_order_id}"
             raise OverfillError("fill.quantity", fill.quantity, rule, subject)
 
     def _amended(self, event: OrderUpdated) -> OrderTerms:
