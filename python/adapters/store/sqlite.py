@@ -604,6 +604,11 @@ class SqliteStore:
         return {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(value, str(value))
 
     @property
+    def committed(self) -> int:
+        """Records of the run in the file (the last committed sequence number)."""
+        return self._committed
+
+    @property
     def uncommitted(self) -> int:
         """Records appended since the last commit (lost if the process dies now)."""
         return len(self._batch)
