@@ -26,8 +26,8 @@ import orjson
 from adapters.store.codec import encode
 from adapters.store.memory import MemoryStore
 from adapters.store.readmodel import RunProjection
-from adapters.store.sqlite import _Statements as Statements
 from adapters.store.sqlite import SqliteStore, connect
+from adapters.store.sqlite import _Statements as Statements
 from engine.domain import (
     Fill,
     Liquidity,

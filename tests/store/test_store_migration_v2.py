@@ -39,8 +39,8 @@ def _v1_file(path: Path, journals: dict[str, list[JournalRecord]]) -> None:
                 )
             changes = projection.drain()
             assert changes.run_started is not None
-            conn.execute(f"INSERT INTO runs ({', '.join(RUN_COLUMNS)}) VALUES ({', '.join('?' * 9)})",
-                         changes.run_started)  # fmt: skip
+            columns, slots = ", ".join(RUN_COLUMNS), ", ".join("?" * len(RUN_COLUMNS))
+            conn.execute(f"INSERT INTO runs ({columns}) VALUES ({slots})", changes.run_started)
             for table, rows in (
                 ("orders", changes.orders),
                 ("positions", changes.positions),
@@ -111,7 +111,8 @@ def test_a_version_1_file_migrates_and_reads_as_version_2_wrote_it(tmp_path: Pat
         ]  # fmt: skip
         keys = conn.execute("SELECT id FROM journal WHERE run_id = 'run-b' ORDER BY id")
         assert [k for (k,) in keys] == [(2 << 32) + 1, (2 << 32) + 2, (2 << 32) + 3]
-        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'journal_v1'").fetchall() == []
+        leftovers = "SELECT name FROM sqlite_master WHERE name IN ('journal_v1', 'orders_v1')"
+        assert conn.execute(leftovers).fetchall() == []
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             conn.execute("DELETE FROM journal WHERE run_id = 'run-b'")
 

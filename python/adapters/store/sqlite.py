@@ -1,25 +1,33 @@
 """SQLite store, the default journal: one file holds many runs; a `SqliteStore` writes one.
 
 File: created 0600 (its -wal and -shm files take the same mode from it), WAL journal
-mode so readers never block the writer, and a `schema_version` table moved forward by
-`MIGRATIONS`. Durability: `synchronous=NORMAL` (the default here) keeps every
-committed transaction through a crash or SIGKILL of the process, and the file is never
+mode so readers never block the writer, 1 KiB pages (PAGE_SIZE: a commit writes whole
+pages), and a `schema_version` table moved forward by `MIGRATIONS`. Durability:
+`synchronous=NORMAL` (the default here, the rule for WAL) keeps every committed
+transaction through a crash or SIGKILL of the process, and the file is never
 corrupted, but a power cut or OS crash can lose the last transactions committed before
-it (the WAL is synced at checkpoints, not at each commit). `synchronous="FULL"` syncs
-the WAL at every commit and loses nothing committed, at the cost of an fsync per
-commit (benches/journal.py measures both).
+it (the WAL is synced at checkpoints and when the store closes, not at each commit).
+`synchronous="FULL"` syncs the WAL at every commit and loses nothing committed, at the
+cost of an fsync per commit (benches/journal.py measures both).
 
 Writing: `append` encodes the record (`codec`) and folds it into the read models
 (`readmodel`, which refuses a record the run cannot take); either refusal changes
 nothing. The batch is held in memory (`records()` serves it after the committed ones)
 and `commit` writes it in one transaction: BEGIN IMMEDIATE, the journal rows in
-multi-row INSERTs, the read-model rows the batch changed, COMMIT (a batch that changes
-no read model, an equity sample, is one INSERT, which SQLite runs as a transaction of
-its own). The journal and its
-read models therefore move together, the write lock is held only while committing, and
-nothing uncommitted survives a crash or `close`: the contract the kernel builds on. A
-failed commit loses the whole batch (the store then goes on from what the file holds).
-One writer per run: two stores appending to the same run would collide at commit.
+multi-row INSERTs, the read-model rows the batch changed (one per order, position and
+balance however often the batch changed it), COMMIT; a batch that changes no read
+model (an equity sample) is a single INSERT, which SQLite runs as a transaction of its
+own, and an empty batch writes nothing. The journal and its read models therefore move
+together, the write lock is held only while committing, and nothing uncommitted
+survives a crash or `close`: the contract the kernel builds on. A failed commit loses
+the whole batch (the store then goes on from what the file holds). One writer per run:
+two stores appending to the same run would collide at commit.
+
+Keys (schema version 2): each run has a number, and a journal row's key is the run's
+number << 32 | seq, so one run's records are one range of a single b-tree (no second
+index to write at every commit); an order's row is keyed by its OrderInitialized's
+key. Each commit writes every page it touched to the WAL, and each such page is a
+system call; fewer b-trees per commit is what makes a commit cheap.
 
 Read models: `runs`, `orders`, `positions` and `balances` are tables of latest state;
 `fills`, `position_history` and `equity` have one row per journal record, so they are
@@ -811,7 +819,8 @@ class RunReader:
         all start at ts 0, so ts_started cannot order them): run_id, mode, strategy,
         params_json, config_json, ts_started, ts_ended (None while running), status
         (RUNNING or the end's), reason."""
-        return self._query(f"SELECT {', '.join(readmodel.RUN_COLUMNS)} FROM runs ORDER BY number", ())
+        columns = ", ".join(readmodel.RUN_COLUMNS)
+        return self._query(f"SELECT {columns} FROM runs ORDER BY number", ())
 
     def orders(self, run_id: str) -> list[dict[str, Any]]:
         """Latest state of every order of the run, in creation order."""
