@@ -80,14 +80,14 @@ def run(paths: list[Path], as_json: bool, *, repeats: int = 3) -> int:
             "decoding_capture_json": rate(decode_s),
         },
         "demo_vs_replay_slowdown": round(demo_s / replay_s, 1),
-        "sqlite_journal_records": journaled[-1],
         "peak_rss_mb": round(rss_mb, 1),
         "budget": {
             "demo_m_level_updates_per_s": _target(rate(demo_s), ">=", BUDGET_DEMO_M_PER_S),
-            "demo_sqlite_m_level_updates_per_s": _target(
-                rate(sqlite_s), ">=", BUDGET_DEMO_M_PER_S
-            ),
             "peak_rss_mb": _target(rss_mb, "<", BUDGET_RSS_MB),
+        },
+        "sqlite_journal": {  # the demo as `quantx backtest` runs it, and the same budget
+            "records": journaled[-1],
+            "m_level_updates_per_s": _target(rate(sqlite_s), ">=", BUDGET_DEMO_M_PER_S),
         },
         "python": platform.python_version(),
     }
@@ -130,9 +130,8 @@ def _print(result: dict[str, Any]) -> None:
     for name, value in result["m_level_updates_per_s"].items():
         table.add_row(name.replace("_", " "), f"{value}")
     Console().print(table)
-    budget = result["budget"]
-    demo, sqlite = budget["demo_m_level_updates_per_s"], budget["demo_sqlite_m_level_updates_per_s"]
-    rss = budget["peak_rss_mb"]
+    demo, rss = result["budget"]["demo_m_level_updates_per_s"], result["budget"]["peak_rss_mb"]
+    sqlite = result["sqlite_journal"]["m_level_updates_per_s"]
 
     def verdict(target: dict[str, Any]) -> str:
         return "met" if target["met"] else "NOT met"
@@ -140,7 +139,7 @@ def _print(result: dict[str, Any]) -> None:
     print(
         f"demo: {demo['value']} M/s (target {demo['target']}, {verdict(demo)});"
         f" demo + SQLite journal: {sqlite['value']} M/s (target {sqlite['target']},"
-        f" {verdict(sqlite)}; {result['sqlite_journal_records']:,} records journaled);"
+        f" {verdict(sqlite)}; {result['sqlite_journal']['records']:,} records journaled);"
         f" peak RSS {rss['value']} MB (target {rss['target']}, {verdict(rss)});"
         f" the demo takes {result['demo_vs_replay_slowdown']}x the bare replay's time"
     )

@@ -198,8 +198,9 @@ _PLAIN_KINDS = frozenset(
         OrderEventKind.EXPIRED,
     }
 )
-"""Event kinds with no guard, no fill and no amendment: from a status with nothing in
-flight, the table alone decides (and the target is always a status, never RESUME)."""
+"""Event kinds with no guard, no fill and no amendment: the table alone decides where
+the target is a status (not RESUME), except for a pass-through kind (ACCEPTED) while a
+request is in flight, which the working state must also accept."""
 
 _PASS_THROUGH = frozenset(
     {OrderEventKind.ACCEPTED, OrderEventKind.TRIGGERED, OrderEventKind.PARTIAL_FILL}
@@ -210,7 +211,9 @@ _CLOSED = frozenset(status for status in OrderStatus if status.is_terminal)
 _PLAIN_TRANSITIONS: Final[dict[tuple[OrderStatus, OrderEventKind | None], OrderStatus]] = {
     (status, kind): target
     for (status, kind), target in _TABLE.items()
-    if kind in _PLAIN_KINDS and status not in _PENDING and isinstance(target, OrderStatus)
+    if kind in _PLAIN_KINDS
+    and isinstance(target, OrderStatus)
+    and not (status in _PENDING and kind in _PASS_THROUGH)
 }
 """The part of the table `Order._effect` reads directly (the rest goes through the
 guards); it is the table itself, filtered, so the state machine stays written once."""
