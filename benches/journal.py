@@ -169,7 +169,10 @@ def bench_bare_inserts(path: Path, bodies: list[tuple[str, int, str]], batch: in
     journal = Statements(RUN.run_id).journal
     base = 1 << 32  # the key of run number 1
     rows = [(i + 1, kind, ts, body, base + i + 1) for i, (kind, ts, body) in enumerate(bodies)]
-    batches = [rows[start : start + batch] for start in range(0, len(rows), batch)]
+    batches = [
+        [value for row in rows[start : start + batch] for value in row]
+        for start in range(0, len(rows), batch)
+    ]
 
     def work() -> None:
         for part in batches:

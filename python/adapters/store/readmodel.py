@@ -39,7 +39,7 @@ from engine.domain.journal import (
     RunEnded,
     RunStarted,
 )
-from engine.domain.order import Order
+from engine.domain.order import Order, OrderTerms
 from engine.ports.store import StoreError
 
 __all__ = [
@@ -102,19 +102,19 @@ class Changes:
 
 
 class _Tracked:
-    """An order in the cache with what its row needs beyond the Order itself."""
+    """An order in the cache with what its row needs beyond the Order itself; `terms`
+    and `written` are its terms' columns as last put into a row (terms change only by an
+    amendment, so most rows reuse them)."""
 
-    __slots__ = ("order", "seq", "ts_created", "ts_updated")
+    __slots__ = ("order", "seq", "terms", "ts_created", "ts_updated", "written")
 
     def __init__(self, order: Order, seq: int, ts: int) -> None:
         self.order = order
         self.seq = seq
         self.ts_created = ts
         self.ts_updated = ts
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+        self.terms: OrderTerms | None = None
+        self.written: Row = ()
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -262,21 +262,26 @@ class RunProjection:
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
         o = tracked.order
         terms = o.terms
-        price, trigger = terms.price, terms.trigger_price
+        if terms is not tracked.terms:
+            price, trigger = terms.price, terms.trigger_price
+            # str() of a StrEnum member is its value as a plain str (what `.value`
+            # gives, without the enum descriptor); a plain str binds without adapting.
+            tracked.written = (
+                self.run_id,
+                cid,
+                tracked.seq,
+                terms.symbol,
+                str(terms.side),
+                str(terms.order_type),
+                str(terms.time_in_force),
+                str(terms.quantity),
+                None if price is None else str(price),
+                None if trigger is None else str(trigger),
+            )
+            tracked.terms = terms
         filled = o.filled_qty
-        # str() of a StrEnum member is its value as a plain str (what `.value` gives,
-        # without the enum descriptor); plain str is what SQLite binds without adapting.
         return (
-            self.run_id,
-            cid,
-            tracked.seq,
-            terms.symbol,
-            str(terms.side),
-            str(terms.order_type),
-            str(terms.time_in_force),
-            str(terms.quantity),
-            None if price is None else str(price),
-            None if trigger is None else str(trigger),
+            *tracked.written,
             str(o.status),
             str(filled),
             _plain(o.avg_fill_price) if filled else None,

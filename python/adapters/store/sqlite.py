@@ -39,7 +39,6 @@ can reuse both."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -49,7 +48,7 @@ from types import TracebackType
 from typing import Any, Final, Literal
 
 from adapters.store import readmodel
-from adapters.store.codec import decode, encode
+from adapters.store.codec import decode, document
 from adapters.store.readmodel import RUNNING, RunProjection
 from engine.domain.journal import JournalRecord, RunStarted
 from engine.ports.store import StoreError
@@ -370,18 +369,23 @@ class _Bulk:
             self._sql[rows] = sql
         return sql
 
-    def write(self, cursor: sqlite3.Cursor, rows: Sequence[Sequence[Any]]) -> None:
-        """`rows`: tuples of `width` values each, in the order of the `?`s."""
-        at, left = 0, len(rows)
+    def write(self, cursor: sqlite3.Cursor, values: list[Any]) -> None:
+        """`values`: the rows' values one after another, `width` a row, in the order of
+        the `?`s (one flat list: what the driver binds, built without a tuple a row)."""
+        width = self.width
+        left = len(values) // width
+        if left <= _EXACT_ROWS:  # the common case: one statement
+            cursor.execute(self._statement(left), values)
+            return
+        at = 0
         for n in _CHUNKS:
             while left > _EXACT_ROWS and left >= n:
-                cursor.execute(self._statement(n), list(_chain(rows[at : at + n])))
-                at, left = at + n, left - n
+                end = at + n * width
+                cursor.execute(self._statement(n), values[at:end])
+                at, left = end, left - n
         if left:
-            cursor.execute(self._statement(left), list(_chain(rows[at:] if at else rows)))
+            cursor.execute(self._statement(left), values[at:])
 
-
-_chain = itertools.chain.from_iterable
 
 
 class _Statements:
@@ -409,6 +413,8 @@ class _Statements:
         )
 
 
+_JOURNAL_WIDTH: Final = 5
+"""Values a journal row binds: seq, type, ts_event, body, id (run_id is a literal)."""
 _ORDER_NULLABLE: Final = (7, 8, 11)
 """Positions of price, trigger_price and avg_fill_price in an orders row without its
 run_id (readmodel.ORDER_COLUMNS[1:])."""
@@ -561,7 +567,7 @@ class SqliteStore:
         self._next = 1  # the next one to append
         self._base = 0  # the run's number << _SEQ_BITS: a record's key is _base + seq
         self._batch: list[JournalRecord] = []  # seq: self._committed + 1 + index
-        self._rows: list[tuple[int, str, int, str, int]] = []  # the batch's journal rows
+        self._rows: list[Any] = []  # the batch's journal rows, values one after another
 
     @classmethod
     def open(
@@ -625,15 +631,14 @@ class SqliteStore:
     def append(self, record: JournalRecord) -> int:
         if self._conn is None:
             self._connection()  # raises: closed
-        body = encode(record)  # refuses what is not a record: nothing changed yet
+        tag, body = document(record)  # refuses what is not a record: nothing changed yet
         seq = self._next
         if seq >= _SEQ_LIMIT:
             raise StoreError("seq", seq, f"reaches {_SEQ_LIMIT} (rule: a run holds fewer records)")
         self._projection.fold(seq, record)  # refuses what the run cannot take: idem
         self._next = seq + 1
         self._batch.append(record)
-        tag = type(record).__name__
-        self._rows.append((seq, tag, record.ts_event, body.decode(), self._base + seq))
+        self._rows += (seq, tag, record.ts_event, body, self._base + seq)
         return seq
 
     def commit(self) -> None:
@@ -646,7 +651,7 @@ class SqliteStore:
         cursor = self._cursor
         rows = self._rows
         try:
-            if changes.empty and len(rows) in _ONE_STATEMENT:
+            if changes.empty and len(rows) // _JOURNAL_WIDTH in _ONE_STATEMENT:
                 # One statement is a transaction of its own (autocommit mode): no
                 # BEGIN/COMMIT round trips for a batch that only adds journal rows.
                 self._sql.journal.write(cursor, rows)
@@ -766,27 +771,24 @@ class SqliteStore:
 
     def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
-            _RUNS.write(cursor, [(*changes.run_started, self._base >> _SEQ_BITS)])
+            _RUNS.write(cursor, [*changes.run_started, self._base >> _SEQ_BITS])
         sql = self._sql
         if changes.orders:
             base = self._base  # an order's key: its OrderInitialized's, base + seq
-            sql.orders.write(cursor, [_order_values(row, base) for row in changes.orders])
+            values: list[Any] = []
+            for row in changes.orders:  # no run_id, '' for NULL, the key
+                values += (
+                    *row[1:8], row[8] or "", row[9] or "", row[10], row[11], row[12] or "",
+                    *row[13:], base + row[2],
+                )  # fmt: skip
+            sql.orders.write(cursor, values)
         if changes.positions:
-            sql.positions.write(cursor, [row[1:] for row in changes.positions])
+            sql.positions.write(cursor, [v for row in changes.positions for v in row[1:]])
         if changes.balances:
-            sql.balances.write(cursor, [row[1:] for row in changes.balances])
+            sql.balances.write(cursor, [v for row in changes.balances for v in row[1:]])
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
             cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
-
-
-def _order_values(row: readmodel.Row, base: int) -> tuple[Any, ...]:
-    """An orders row as the run's statement binds it: no run_id, '' for NULL, the key."""
-    return (
-        row[1], row[2], row[3], row[4], row[5], row[6], row[7],
-        row[8] or "", row[9] or "", row[10], row[11], row[12] or "",
-        row[13], row[14], row[15], base + row[2],
-    )  # fmt: skip
 
 
 # --- the reader ---------------------------------------------------------------------------------
