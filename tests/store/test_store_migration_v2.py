@@ -46,8 +46,9 @@ def _v1_file(path: Path, journals: dict[str, list[JournalRecord]]) -> None:
                 ("positions", changes.positions),
                 ("balances", changes.balances),
             ):
-                for row in rows:
-                    conn.execute(f"INSERT INTO {table} VALUES ({', '.join('?' * len(row))})", row)
+                for row in rows:  # the projection's rows leave out the run_id
+                    slots = ", ".join("?" * (len(row) + 1))
+                    conn.execute(f"INSERT INTO {table} VALUES ({slots})", (run_id, *row))
             if changes.run_ended is not None:
                 conn.execute(
                     "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?",

@@ -3,7 +3,9 @@
 `RunProjection.fold` takes each record as it is appended; `drain` hands over what
 changed since the last drain as plain tuples in the column orders below, for the store
 to write in the same transaction as the journal rows: the latest state of the run, of
-each order, of each position and of each balance. (The models with one row per record,
+each order, of each position and of each balance. An order, position or balance row
+leaves out the leading run_id (the projection's own run, which the store writes); the
+run's row has it. (The models with one row per record,
 fills, position history and equity, need no second copy: a store serves them straight
 from its journal.) Amounts are Decimal strings (exact: as recorded, and the computed
 average fill price in plain notation); enums are their values; None stays None.
@@ -80,7 +82,9 @@ Row = tuple[Any, ...]
 
 @dataclass(slots=True)
 class Changes:
-    """Rows changed since the last drain, one per key (the latest). `run_ended` is
+    """Rows changed since the last drain, one per key (the latest). `run_started` has
+    RUN_COLUMNS; `orders`, `positions` and `balances` rows have ORDER_COLUMNS[1:],
+    POSITION_COLUMNS[1:] and BALANCE_COLUMNS[1:] (all but run_id). `run_ended` is
     (ts_ended, status, reason)."""
 
     run_started: Row | None = None
@@ -242,7 +246,6 @@ class RunProjection:
 
     def _position(self, seq: int, r: PositionSnapshot) -> None:
         row = (
-            self.run_id,
             seq,
             r.account,
             r.symbol,
@@ -256,7 +259,7 @@ class RunProjection:
         self._positions[(r.account, r.symbol)] = row
 
     def _balance(self, seq: int, r: BalanceSnapshot) -> None:
-        row = (self.run_id, seq, r.account, r.asset, str(r.total), r.ts_event)
+        row = (seq, r.account, r.asset, str(r.total), r.ts_event)
         self._balances[(r.account, r.asset)] = row
 
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
@@ -267,7 +270,6 @@ class RunProjection:
             # str() of a StrEnum member is its value as a plain str (what `.value`
             # gives, without the enum descriptor); a plain str binds without adapting.
             tracked.written = (
-                self.run_id,
                 cid,
                 tracked.seq,
                 terms.symbol,

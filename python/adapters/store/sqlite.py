@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal
@@ -342,36 +343,41 @@ class _Bulk:
     chunks first. Statements are prepared when a row count first comes, and a run
     meets few counts (one statement per count up to 64 would prepare dozens of long
     ones on every connection). A multi-row INSERT costs about two thirds of executemany
-    per row, and each execute saved is a round through the driver. At 64 rows x 16
+    per row, and each execute saved is a round through the driver. At 64 rows x 15
     values a statement stays far below SQLite's limit of 32766 bound values.
 
-    `values` is one row's VALUES tuple in SQL: `?` for each bound value (the run's id
-    is written as a literal instead of bound with every row, and a nullable column as
-    NULLIF(?, '') so the row binds '' for None: the driver binds a str as it is but
-    looks for an adapter for None)."""
+    `row` gives one row's VALUES tuple in SQL for its first parameter number: the row
+    binds `width` values (?N numbered, so an expression may use one twice), and the
+    rest is written into the statement (a run's id as a literal, a key computed from
+    the seq) instead of bound again with every row."""
 
     def __init__(
-        self, table: str, columns: Sequence[str], values: str, key: Sequence[str] = ()
+        self,
+        table: str,
+        columns: Sequence[str],
+        width: int,
+        row: Callable[[int], str],
+        key: Sequence[str] = (),
     ) -> None:
         self._head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
         self._tail = ""
         if key:
             updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
             self._tail = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
-        self._values = values
-        self.width = values.count("?")
+        self.width = width
+        self._row = row
         self._sql: dict[int, str] = {}
 
     def _statement(self, rows: int) -> str:
         sql = self._sql.get(rows)
         if sql is None:
-            sql = self._head + ", ".join(self._values for _ in range(rows)) + self._tail
-            self._sql[rows] = sql
+            rows_sql = ", ".join(self._row(1 + i * self.width) for i in range(rows))
+            sql = self._sql[rows] = self._head + rows_sql + self._tail
         return sql
 
     def write(self, cursor: sqlite3.Cursor, values: list[Any]) -> None:
-        """`values`: the rows' values one after another, `width` a row, in the order of
-        the `?`s (one flat list: what the driver binds, built without a tuple a row)."""
+        """`values`: the rows' values one after another, `width` a row (one flat list:
+        what the driver binds, built without a tuple a row)."""
         width = self.width
         left = len(values) // width
         if left <= _EXACT_ROWS:  # the common case: one statement
@@ -387,39 +393,54 @@ class _Bulk:
             cursor.execute(self._statement(left), values[at:])
 
 
+def _numbered(first: int, count: int) -> list[str]:
+    return [f"?{n}" for n in range(first, first + count)]
+
 
 class _Statements:
-    """The INSERTs of one run's batches: the run's id a literal in each."""
+    """The INSERTs of one run's batches. Rows bind what readmodel's rows hold after the
+    run_id (the run's id is a literal in each statement) and a journal row binds seq,
+    type, ts_event and body: the keys (run number << 32 | seq) are computed from the
+    seq in the statement, with the run's base written in it."""
 
-    def __init__(self, run_id: str) -> None:
+    def __init__(self, run_id: str, base: int) -> None:
         run = _literal(run_id)
 
-        def values(bound: int, nullable: Sequence[int] = ()) -> str:
-            slots = ["NULLIF(?, '')" if i in nullable else "?" for i in range(bound)]
-            return f"({', '.join([run, *slots])})"
+        def plain(width: int) -> Callable[[int], str]:
+            return lambda first: f"({', '.join([run, *_numbered(first, width)])})"
+
+        def keyed(width: int) -> Callable[[int], str]:  # the seq is the row's 2nd value
+            def row(first: int) -> str:
+                return f"({', '.join([run, *_numbered(first, width)])}, {base} + ?{first + 1})"
+
+            return row
+
+        def journal_row(first: int) -> str:  # seq, type, ts_event, body; the key
+            return f"({', '.join([run, *_numbered(first, 4)])}, {base} + ?{first})"
 
         self.journal = _Bulk(
-            "journal", ("run_id", "seq", "type", "ts_event", "body", "id"), values(5)
+            "journal", ("run_id", "seq", "type", "ts_event", "body", "id"), 4, journal_row
         )
         order_columns = (*readmodel.ORDER_COLUMNS, "journal_id")
-        self.orders = _Bulk(  # price, trigger_price, avg_fill_price may be NULL
-            "orders", order_columns, values(16, _ORDER_NULLABLE), ("journal_id",)
-        )
+        width = len(readmodel.ORDER_COLUMNS) - 1
+        self.orders = _Bulk("orders", order_columns, width, keyed(width), ("journal_id",))
+        positions, balances = readmodel.POSITION_COLUMNS, readmodel.BALANCE_COLUMNS
         self.positions = _Bulk(
-            "positions", readmodel.POSITION_COLUMNS, values(9), ("run_id", "account", "symbol")
-        )
+            "positions", positions, len(positions) - 1, plain(len(positions) - 1),
+            ("run_id", "account", "symbol"),
+        )  # fmt: skip
         self.balances = _Bulk(
-            "balances", readmodel.BALANCE_COLUMNS, values(5), ("run_id", "account", "asset")
-        )
+            "balances", balances, len(balances) - 1, plain(len(balances) - 1),
+            ("run_id", "account", "asset"),
+        )  # fmt: skip
 
 
-_JOURNAL_WIDTH: Final = 5
-"""Values a journal row binds: seq, type, ts_event, body, id (run_id is a literal)."""
-_ORDER_NULLABLE: Final = (7, 8, 11)
-"""Positions of price, trigger_price and avg_fill_price in an orders row without its
-run_id (readmodel.ORDER_COLUMNS[1:])."""
+_chain = chain.from_iterable
 _RUNS: Final = _Bulk(
-    "runs", (*readmodel.RUN_COLUMNS, "number"), f"({', '.join('?' * 10)})"
+    "runs",
+    (*readmodel.RUN_COLUMNS, "number"),
+    len(readmodel.RUN_COLUMNS) + 1,
+    lambda first: f"({', '.join(_numbered(first, len(readmodel.RUN_COLUMNS) + 1))})",
 )
 _END_RUN: Final = "UPDATE runs SET ts_ended = ?, status = ?, reason = ? WHERE run_id = ?"
 _JOURNAL_CHUNK: Final = 512
@@ -562,7 +583,7 @@ class SqliteStore:
         self._path = path
         self._run_id = run_id
         self._projection = RunProjection(run_id)
-        self._sql = _Statements(run_id)
+        self._sql = _Statements(run_id, 0)  # the run's base is known once started
         self._committed = 0  # the last sequence number in the file
         self._next = 1  # the next one to append
         self._base = 0  # the run's number << _SEQ_BITS: a record's key is _base + seq
@@ -638,7 +659,7 @@ class SqliteStore:
         self._projection.fold(seq, record)  # refuses what the run cannot take: idem
         self._next = seq + 1
         self._batch.append(record)
-        self._rows += (seq, tag, record.ts_event, body, self._base + seq)
+        self._rows += (seq, tag, record.ts_event, body)
         return seq
 
     def commit(self) -> None:
@@ -651,7 +672,7 @@ class SqliteStore:
         cursor = self._cursor
         rows = self._rows
         try:
-            if changes.empty and len(rows) // _JOURNAL_WIDTH in _ONE_STATEMENT:
+            if changes.empty and len(rows) // 4 in _ONE_STATEMENT:
                 # One statement is a transaction of its own (autocommit mode): no
                 # BEGIN/COMMIT round trips for a batch that only adds journal rows.
                 self._sql.journal.write(cursor, rows)
@@ -734,6 +755,7 @@ class SqliteStore:
                 raise StoreError("run_id", run.run_id, rule)
             number = cursor.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM runs")
             self._base = int(number.fetchone()[0]) << _SEQ_BITS
+            self._sql = _Statements(self._run_id, self._base)
             self.append(run)
             self._sql.journal.write(cursor, self._rows)
             self._write(cursor, self._projection.drain())
@@ -756,6 +778,7 @@ class SqliteStore:
             rule = f"has ended ({row[0]}) (rule: only an unended run can be resumed)"
             raise StoreError("resume", self._run_id, rule)
         self._base = int(row[1]) << _SEQ_BITS
+        self._sql = _Statements(self._run_id, self._base)
         self._rebuild()
 
     def _rebuild(self) -> None:
@@ -774,18 +797,11 @@ class SqliteStore:
             _RUNS.write(cursor, [*changes.run_started, self._base >> _SEQ_BITS])
         sql = self._sql
         if changes.orders:
-            base = self._base  # an order's key: its OrderInitialized's, base + seq
-            values: list[Any] = []
-            for row in changes.orders:  # no run_id, '' for NULL, the key
-                values += (
-                    *row[1:8], row[8] or "", row[9] or "", row[10], row[11], row[12] or "",
-                    *row[13:], base + row[2],
-                )  # fmt: skip
-            sql.orders.write(cursor, values)
+            sql.orders.write(cursor, list(_chain(changes.orders)))
         if changes.positions:
-            sql.positions.write(cursor, [v for row in changes.positions for v in row[1:]])
+            sql.positions.write(cursor, list(_chain(changes.positions)))
         if changes.balances:
-            sql.balances.write(cursor, [v for row in changes.balances for v in row[1:]])
+            sql.balances.write(cursor, list(_chain(changes.balances)))
         if changes.run_ended is not None:
             ts, status, reason = changes.run_ended
             cursor.execute(_END_RUN, (ts, status, reason, self._run_id))
