@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import orjson
 
@@ -303,27 +303,39 @@ def type_tag(record: JournalRecord) -> str:
 
 def encode(record: JournalRecord) -> bytes:
     """The record's canonical document: UTF-8 JSON, sorted keys, no whitespace."""
-    return _encode(record)[1]
+    encoder = _ENCODERS.get(type(record))
+    if encoder is None:
+        _not_a_record(record)
+    tag, to_dict = encoder
+    doc = to_dict(record)
+    try:
+        return orjson.dumps(doc, option=_SORTED)
+    except orjson.JSONEncodeError as err:  # an integer beyond 64 bits, a lone surrogate
+        raise _unwritable(doc, tag, record, err) from None
 
 
 def document(record: JournalRecord) -> tuple[str, str]:
-    """(type tag, canonical document as text): `encode` for a store that keeps text."""
-    tag, data = _encode(record)
-    return tag, data.decode()
-
-
-def _encode(record: JournalRecord) -> tuple[str, bytes]:
-    try:
-        tag, to_dict = _ENCODERS[type(record)]
-    except KeyError:
-        rule = "is not a journal record type (rule: one of RECORD_TYPES)"
-        raise CodecError("type", type(record).__name__, rule) from None
+    """(type tag, canonical document as text): `encode` for a store that keeps text (the
+    same steps written out again: this is the journal's hot path)."""
+    encoder = _ENCODERS.get(type(record))
+    if encoder is None:
+        _not_a_record(record)
+    tag, to_dict = encoder
     doc = to_dict(record)
     try:
-        return tag, orjson.dumps(doc, option=_SORTED)
+        return tag, orjson.dumps(doc, option=_SORTED).decode()
     except orjson.JSONEncodeError as err:  # an integer beyond 64 bits, a lone surrogate
-        field, value = _unencodable(doc, tag) or (tag, record)
-        raise CodecError(field, value, f"cannot be written as JSON ({err})") from None
+        raise _unwritable(doc, tag, record, err) from None
+
+
+def _not_a_record(record: object) -> NoReturn:
+    rule = "is not a journal record type (rule: one of RECORD_TYPES)"
+    raise CodecError("type", type(record).__name__, rule)
+
+
+def _unwritable(doc: dict[str, Any], tag: str, record: object, err: Exception) -> CodecError:
+    field, value = _unencodable(doc, tag) or (tag, record)
+    return CodecError(field, value, f"cannot be written as JSON ({err})")
 
 
 def decode(document: bytes | str) -> JournalRecord:

@@ -138,8 +138,9 @@ class RunProjection:
         self._closed: dict[str, OrderStatus] = {}
         self._dirty: dict[str, _Tracked] = {}
         self._changes = Changes()
-        self._positions: dict[tuple[str, str], Row] = {}
-        self._balances: dict[tuple[str, str], Row] = {}
+        # The batch's latest snapshot per key, made a row only when drained.
+        self._positions: dict[tuple[str, str], tuple[int, PositionSnapshot]] = {}
+        self._balances: dict[tuple[str, str], tuple[int, BalanceSnapshot]] = {}
         self._handlers: dict[type[Any], Callable[[int, Any], None]] = {
             RunStarted: self._run_started,
             RunEnded: self._run_ended,
@@ -180,10 +181,10 @@ class RunProjection:
                     self._closed[cid] = status
             self._dirty = {}
         if self._positions:
-            changes.positions = list(self._positions.values())
+            changes.positions = [_position_row(*latest) for latest in self._positions.values()]
             self._positions = {}
         if self._balances:
-            changes.balances = list(self._balances.values())
+            changes.balances = [_balance_row(*latest) for latest in self._balances.values()]
             self._balances = {}
         self._changes = Changes()
         return changes
@@ -245,22 +246,10 @@ class RunProjection:
         self._dirty[cid] = tracked
 
     def _position(self, seq: int, r: PositionSnapshot) -> None:
-        row = (
-            seq,
-            r.account,
-            r.symbol,
-            r.currency,
-            str(r.quantity),
-            str(r.avg_entry_price),
-            str(r.realized_pnl),
-            str(r.fees),
-            r.ts_event,
-        )
-        self._positions[(r.account, r.symbol)] = row
+        self._positions[(r.account, r.symbol)] = (seq, r)
 
     def _balance(self, seq: int, r: BalanceSnapshot) -> None:
-        row = (seq, r.account, r.asset, str(r.total), r.ts_event)
-        self._balances[(r.account, r.asset)] = row
+        self._balances[(r.account, r.asset)] = (seq, r)
 
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
         o = tracked.order
@@ -291,3 +280,21 @@ class RunProjection:
             tracked.ts_created,
             tracked.ts_updated,
         )
+
+
+def _position_row(seq: int, r: PositionSnapshot) -> Row:
+    return (
+        seq,
+        r.account,
+        r.symbol,
+        r.currency,
+        str(r.quantity),
+        str(r.avg_entry_price),
+        str(r.realized_pnl),
+        str(r.fees),
+        r.ts_event,
+    )
+
+
+def _balance_row(seq: int, r: BalanceSnapshot) -> Row:
+    return (seq, r.account, r.asset, str(r.total), r.ts_event)
