@@ -569,6 +569,14 @@ class Order:
 
     def apply(self, event: OrderEvent) -> OrderStatus:
         """Applies one event and returns the new status; refused events change nothing."""
+        kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if (
+            target is not None
+            and kind is not None
+            and event.client_order_id == self._terms.client_order_id
+        ):
+            return self._plain_change(event, kind, target)
         return self._change(event, *self._effect(event))
 
     def apply_after(
@@ -577,9 +585,35 @@ class Order:
         """`apply` with `write_ahead(event)` (the journal write) called between the check
         and the change: if the check or `write_ahead` raises, the order is unchanged.
         The same as `prepare`, write, `commit`, without the PreparedEvent."""
+        kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if (
+            target is not None
+            and kind is not None
+            and event.client_order_id == self._terms.client_order_id
+        ):
+            write_ahead(event)
+            return self._plain_change(event, kind, target)
         effect = self._effect(event)
         write_ahead(event)
         return self._change(event, *effect)
+
+    def _plain_change(
+        self, event: OrderEvent, kind: OrderEventKind, target: OrderStatus
+    ) -> OrderStatus:
+        """`_change` for a plain transition (see _PLAIN_TRANSITIONS): the terms stay, the
+        working state follows the target when it is one, nothing fills."""
+        if kind is _KIND_ACCEPTED:
+            assert isinstance(event, OrderAccepted)
+            if event.venue_order_id:
+                self._venue_order_id = event.venue_order_id
+        elif kind is _KIND_PENDING_UPDATE:
+            self._update_in_flight = True
+        if target in WORKING_STATES:
+            self._working = target
+        self._status = target
+        self._events += (event,)
+        return target
 
     def prepare(self, event: OrderEvent) -> PreparedEvent:
         """Checks `event` against the order and works out its effect, changing nothing;
