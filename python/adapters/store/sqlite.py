@@ -397,6 +397,20 @@ def _numbered(first: int, count: int) -> list[str]:
     return [f"?{n}" for n in range(first, first + count)]
 
 
+def _run_row(run: str, width: int, key: tuple[int, int] | None = None) -> Callable[[int], str]:
+    """A row's VALUES tuple: the run's literal, `width` numbered parameters and, with
+    `key` = (base, position of the seq among them), the key base + seq."""
+
+    def row(first: int) -> str:
+        values = [run, *_numbered(first, width)]
+        if key is not None:
+            base, seq_at = key
+            values.append(f"{base} + ?{first + seq_at}")
+        return f"({', '.join(values)})"
+
+    return row
+
+
 class _Statements:
     """The INSERTs of one run's batches. Rows bind what readmodel's rows hold after the
     run_id (the run's id is a literal in each statement) and a journal row binds seq,
@@ -405,32 +419,20 @@ class _Statements:
 
     def __init__(self, run_id: str, base: int) -> None:
         run = _literal(run_id)
-
-        def plain(width: int) -> Callable[[int], str]:
-            return lambda first: f"({', '.join([run, *_numbered(first, width)])})"
-
-        def keyed(width: int) -> Callable[[int], str]:  # the seq is the row's 2nd value
-            def row(first: int) -> str:
-                return f"({', '.join([run, *_numbered(first, width)])}, {base} + ?{first + 1})"
-
-            return row
-
-        def journal_row(first: int) -> str:  # seq, type, ts_event, body; the key
-            return f"({', '.join([run, *_numbered(first, 4)])}, {base} + ?{first})"
-
-        self.journal = _Bulk(
-            "journal", ("run_id", "seq", "type", "ts_event", "body", "id"), 4, journal_row
+        journal = ("run_id", "seq", "type", "ts_event", "body", "id")
+        self.journal = _Bulk("journal", journal, 4, _run_row(run, 4, (base, 0)))
+        orders = (*readmodel.ORDER_COLUMNS, "journal_id")
+        width = len(readmodel.ORDER_COLUMNS) - 1  # client_order_id, seq, ...
+        self.orders = _Bulk(
+            "orders", orders, width, _run_row(run, width, (base, 1)), ("journal_id",)
         )
-        order_columns = (*readmodel.ORDER_COLUMNS, "journal_id")
-        width = len(readmodel.ORDER_COLUMNS) - 1
-        self.orders = _Bulk("orders", order_columns, width, keyed(width), ("journal_id",))
         positions, balances = readmodel.POSITION_COLUMNS, readmodel.BALANCE_COLUMNS
         self.positions = _Bulk(
-            "positions", positions, len(positions) - 1, plain(len(positions) - 1),
+            "positions", positions, len(positions) - 1, _run_row(run, len(positions) - 1),
             ("run_id", "account", "symbol"),
         )  # fmt: skip
         self.balances = _Bulk(
-            "balances", balances, len(balances) - 1, plain(len(balances) - 1),
+            "balances", balances, len(balances) - 1, _run_row(run, len(balances) - 1),
             ("run_id", "account", "asset"),
         )  # fmt: skip
 
