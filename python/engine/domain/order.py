@@ -29,8 +29,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from engine.domain import _checks, _exact
 from engine.domain.enums import (
@@ -429,10 +430,12 @@ class Order:
     `apply` is atomic: an event it refuses raises and leaves the order as it was."""
 
     __slots__ = (
+        "_closed",
         "_events",
         "_filled_notional",
         "_filled_qty",
         "_fills",
+        "_pending",
         "_status",
         "_terms",
         "_trade_ids",
@@ -446,6 +449,8 @@ class Order:
             raise ValidationError("terms", terms, "is not OrderTerms")
         self._terms = terms
         self._status = _INITIALIZED
+        self._closed = False  # status in _CLOSED, kept with it (read far more than set)
+        self._pending = False  # status in _PENDING, likewise
         self._working = _INITIALIZED
         self._update_in_flight = False
         self._filled_qty = _ZERO
@@ -480,9 +485,24 @@ class Order:
     def quantity(self) -> Decimal:
         return self._terms.quantity
 
-    @property
-    def price(self) -> Decimal | None:
-        return self._terms.price
+    if TYPE_CHECKING:
+
+        @property
+        def price(self) -> Decimal | None: ...
+
+        @property
+        def is_closed(self) -> bool: ...
+
+        @property
+        def is_pending(self) -> bool:
+            """A cancel or an amendment of ours awaits the answer."""
+
+    else:  # read-only, and read on every book update: C getters, no Python frame
+        price = property(attrgetter("_terms.price"))
+        is_closed = property(attrgetter("_closed"))
+        is_pending = property(
+            attrgetter("_pending"), doc="A cancel or an amendment of ours awaits the answer."
+        )
 
     @property
     def trigger_price(self) -> Decimal | None:
@@ -527,10 +547,6 @@ class Order:
         return self._events
 
     @property
-    def is_closed(self) -> bool:
-        return self._status in _CLOSED
-
-    @property
     def is_open(self) -> bool:
         """Sent and not closed: it may still fill."""
         return not self.is_closed and self._status is not _INITIALIZED
@@ -539,11 +555,6 @@ class Order:
     def update_in_flight(self) -> bool:
         """An amendment of ours awaits the venue's answer."""
         return self._update_in_flight
-
-    @property
-    def is_pending(self) -> bool:
-        """A cancel or an amendment of ours awaits the venue's answer."""
-        return self._status in _PENDING
 
     def __repr__(self) -> str:
         t = self._terms
@@ -621,6 +632,8 @@ class Order:
         if target in WORKING_STATES:
             self._working = target
         self._status = target
+        self._closed = target in _CLOSED
+        self._pending = target in _PENDING
         self._events += (event,)
         return target
 
@@ -724,6 +737,8 @@ class Order:
         self._terms = terms
         self._working = working
         self._status = status
+        self._closed = status in _CLOSED
+        self._pending = status in _PENDING
         self._events += (event,)
         return status
 
