@@ -74,6 +74,8 @@ _VENUE = Handling.VENUE
 _GTD = TimeInForce.GTD
 _INITIALIZED = OrderStatus.INITIALIZED
 _PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_BRACKET_SYNC_EVENTS = (OrderFilled, OrderUpdated, OrderUpdateRejected)
+"""Venue answers after which an open order's bracket exits are resized."""
 
 
 class PreTradeCheck(Protocol):
@@ -570,11 +572,13 @@ class OrderManager:
             plan = self._replacing.pop(cid, None)
             if plan is not None and isinstance(event, OrderCanceled):
                 self._send_replacement(order, plan)
-            self._after_close(order)
+            if self._bracket_of:  # no bracket, nothing to sync
+                self._after_close(order)
         elif isinstance(event, OrderCancelRejected):
             self._replacing.pop(cid, None)
         if (
-            isinstance(event, OrderFilled | OrderUpdated | OrderUpdateRejected)
+            self._bracket_of
+            and isinstance(event, _BRACKET_SYNC_EVENTS)
             and not order.is_closed
         ):
             self._sync_bracket_of(cid)
