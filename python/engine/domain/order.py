@@ -603,20 +603,17 @@ class Order:
             and kind is not None
             and event.client_order_id == self._terms.client_order_id
         ):
-            seen = len(self._events)
+            events = self._events
             write_ahead(event)
-            self._still(seen, event)
+            if self._events is not events:  # commit's rule: nothing applied meanwhile
+                raise ValidationError("prepared", event, "is stale or not this order's")
             return self._plain_change(event, kind, target)
         effect = self._effect(event)
-        seen = len(self._events)
+        events = self._events
         write_ahead(event)
-        self._still(seen, event)
-        return self._change(event, *effect)
-
-    def _still(self, seen: int, event: OrderEvent) -> None:
-        """`commit`'s rule for `apply_after`: nothing applied while writing ahead."""
-        if len(self._events) != seen:
+        if self._events is not events:
             raise ValidationError("prepared", event, "is stale or not this order's")
+        return self._change(event, *effect)
 
     def _plain_change(
         self, event: OrderEvent, kind: OrderEventKind, target: OrderStatus
