@@ -216,8 +216,9 @@ _PLAIN_TRANSITIONS: Final[dict[tuple[OrderStatus, OrderEventKind | None], OrderS
     and isinstance(target, OrderStatus)
     and not (status in _PENDING and kind in _PASS_THROUGH)
 }
-"""The part of the table `Order._effect` reads directly (the rest goes through the
-guards); it is the table itself, filtered, so the state machine stays written once."""
+"""The part of the table `Order.apply`, `apply_after` and `_effect` read directly (the
+rest goes through the guards); it is the table itself, filtered, so the state machine
+stays written once."""
 
 MAX_SLIPPAGE_BPS = 10_000
 """100%: a wider cap is no cap."""
