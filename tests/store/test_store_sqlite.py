@@ -123,7 +123,7 @@ def test_a_path_that_cannot_hold_a_store_is_refused(tmp_path: Path) -> None:
 
 def test_a_new_file_is_at_the_current_schema_version(store: SqliteStore, path: Path) -> None:
     with raw(path) as conn:
-        assert schema_version(conn) == SCHEMA_VERSION == 1
+        assert schema_version(conn) == SCHEMA_VERSION == 2
         objects = conn.execute(
             "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"
         ).fetchall()
@@ -134,38 +134,38 @@ def test_a_new_file_is_at_the_current_schema_version(store: SqliteStore, path: P
     ]  # fmt: skip
 
 
-FAKE_V2 = (
+FAKE_V3 = (
     "ALTER TABLE runs ADD COLUMN host TEXT NOT NULL DEFAULT 'unknown'",
     "CREATE TABLE notes (run_id TEXT NOT NULL, note TEXT NOT NULL)",
 )
 
 
-def test_a_migration_from_v1_to_v2_keeps_the_data(store: SqliteStore, path: Path) -> None:
+def test_a_migration_to_a_newer_version_keeps_the_data(store: SqliteStore, path: Path) -> None:
     store.append(initialized("o-1"))
     store.commit()
     store.close()
     with raw(path) as conn:
-        assert migrate(conn, (*MIGRATIONS, FAKE_V2)) == 2
-        assert schema_version(conn) == 2
+        assert migrate(conn, (*MIGRATIONS, FAKE_V3)) == 3
+        assert schema_version(conn) == 3
         assert conn.execute("SELECT run_id, host FROM runs").fetchall() == [("run-1", "unknown")]
-        conn.execute("INSERT INTO notes VALUES ('run-1', 'v2 works')")
+        conn.execute("INSERT INTO notes VALUES ('run-1', 'v3 works')")
         assert conn.execute("SELECT count(*) FROM journal").fetchone() == (2,)
-        assert migrate(conn, (*MIGRATIONS, FAKE_V2)) == 2  # nothing left to do
-    # This code knows version 1 only: a newer file is refused, and left as it is.
-    with pytest.raises(StoreError, match=r"is newer than this code knows \(1\)") as caught:
+        assert migrate(conn, (*MIGRATIONS, FAKE_V3)) == 3  # nothing left to do
+    # This code knows version 2 only: a newer file is refused, and left as it is.
+    with pytest.raises(StoreError, match=r"is newer than this code knows \(2\)") as caught:
         SqliteStore.open(path, resume="run-1")
-    assert (caught.value.field, caught.value.value) == ("schema_version", 2)
-    with pytest.raises(StoreError, match="schema_version 2 is not 1"):
+    assert (caught.value.field, caught.value.value) == ("schema_version", 3)
+    with pytest.raises(StoreError, match="schema_version 3 is not 2"):
         RunReader(path)
     with raw(path) as conn:
-        assert schema_version(conn) == 2
-        assert conn.execute("SELECT note FROM notes").fetchall() == [("v2 works",)]
+        assert schema_version(conn) == 3
+        assert conn.execute("SELECT note FROM notes").fetchall() == [("v3 works",)]
 
 
 def test_a_fresh_file_takes_every_step_in_one_go(path: Path) -> None:
     with raw(path) as conn:
         assert schema_version(conn) == 0
-        assert migrate(conn, (*MIGRATIONS, FAKE_V2)) == 2
+        assert migrate(conn, (*MIGRATIONS, FAKE_V3)) == 3
         assert conn.execute("SELECT count(*) FROM notes").fetchone() == (0,)
 
 
@@ -175,9 +175,9 @@ def test_a_failing_migration_step_changes_nothing(store: SqliteStore, path: Path
     with raw(path) as conn:
         with pytest.raises(sqlite3.OperationalError, match="no such table: nowhere"):
             migrate(conn, (*MIGRATIONS, broken))
-        assert schema_version(conn) == 1
+        assert schema_version(conn) == 2
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'notes'").fetchall() == []
-    with SqliteStore.open(path, resume="run-1") as again:  # still a good v1 file
+    with SqliteStore.open(path, resume="run-1") as again:  # still a good v2 file
         assert [seq for seq, _ in again.records()] == [1]
 
 
@@ -198,7 +198,8 @@ def test_the_same_run_writes_the_same_bytes(tmp_path: Path) -> None:
                 s.append(record)
             s.commit()
         with raw(tmp_path / name) as conn:
-            dumps.append(conn.execute("SELECT * FROM journal ORDER BY seq").fetchall())
+            rows = conn.execute("SELECT run_id, seq, type, ts_event, body FROM journal")
+            dumps.append(sorted(rows.fetchall(), key=lambda row: row[1]))
     assert dumps[0] == dumps[1] and len(dumps[0]) == 28
     seq, kind, ts, body = dumps[0][14][1:]
     assert (seq, kind, ts) == (15, "OrderInitialized", 1_014)

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 import orjson
 
@@ -55,7 +55,7 @@ from engine.domain.journal import (
 from engine.domain.order import OrderTerms
 from engine.ports.store import StoreError
 
-__all__ = ["RECORD_TYPES", "CodecError", "decode", "encode", "type_tag"]
+__all__ = ["RECORD_TYPES", "CodecError", "decode", "document", "encode", "type_tag"]
 
 RECORD_TYPES: Final[tuple[type[Any], ...]] = (
     OrderInitialized,
@@ -187,7 +187,9 @@ def _converters(hint: Any, owner: str, name: str) -> tuple[Decoder, bool, _Layou
     raise TypeError(f"{owner}.{name}: no JSON form for {hint}")  # a codec bug, caught by tests
 
 
-def _layout(cls: type[Any]) -> _Layout:
+def _layout(cls: type[Any], tag: str | None = None) -> _Layout:
+    """`tag`: the record's type tag, written into its documents by the encoder (records
+    only; a nested OrderTerms or Fill has none)."""
     hints = typing.get_type_hints(cls)
     built = []
     for f in dataclasses.fields(cls):
@@ -197,10 +199,13 @@ def _layout(cls: type[Any]) -> _Layout:
     if any(f.name == "type" for f in built):
         raise TypeError(f"{cls.__name__} has a field named 'type', the tag's key")
     fields = tuple(built)
-    return _Layout(cls, fields, frozenset(f.name for f in fields), _compile_encoder(cls, fields))
+    encoder = _compile_encoder(cls, fields, tag)
+    return _Layout(cls, fields, frozenset(f.name for f in fields), encoder)
 
 
-def _compile_encoder(cls: type[Any], fields: tuple[_Field, ...]) -> Callable[[Any], dict[str, Any]]:
+def _compile_encoder(
+    cls: type[Any], fields: tuple[_Field, ...], tag: str | None
+) -> Callable[[Any], dict[str, Any]]:
     """A function that reads `cls`'s fields into a dict, written out field by field.
 
     Encoding is on the hot path of every journal write; a generic loop over the fields
@@ -217,6 +222,8 @@ def _compile_encoder(cls: type[Any], fields: tuple[_Field, ...]) -> Callable[[An
     required = [f for f in fields if not f.optional]
     optional = [f for f in fields if f.optional]
     items = ", ".join(f"{f.name!r}: {convert(f, 'value.' + f.name)}" for f in required)
+    if tag is not None:
+        items += f", 'type': {tag!r}"
     lines = ["def encode(value):", f"    out = {{{items}}}"]
     for f in optional:
         lines += [
@@ -279,9 +286,12 @@ def _json_kind(value: object) -> str:
 
 
 _BY_CLASS: Final[Mapping[type[Any], tuple[str, _Layout]]] = {
-    cls: (cls.__name__, _layout(cls)) for cls in RECORD_TYPES
+    cls: (cls.__name__, _layout(cls, cls.__name__)) for cls in RECORD_TYPES
 }
 _BY_TAG: Final[Mapping[str, _Layout]] = {tag: lay for tag, lay in _BY_CLASS.values()}
+_ENCODERS: Final[Mapping[type[Any], tuple[str, Callable[[Any], dict[str, Any]]]]] = {
+    cls: (tag, layout.encode) for cls, (tag, layout) in _BY_CLASS.items()
+}
 
 
 # --- the API -------------------------------------------------------------------------------
@@ -295,18 +305,39 @@ def type_tag(record: JournalRecord) -> str:
 
 def encode(record: JournalRecord) -> bytes:
     """The record's canonical document: UTF-8 JSON, sorted keys, no whitespace."""
-    try:
-        tag, layout = _BY_CLASS[type(record)]
-    except KeyError:
-        rule = "is not a journal record type (rule: one of RECORD_TYPES)"
-        raise CodecError("type", type(record).__name__, rule) from None
-    doc = layout.encode(record)
-    doc["type"] = tag
+    encoder = _ENCODERS.get(type(record))
+    if encoder is None:
+        _not_a_record(record)
+    tag, to_dict = encoder
+    doc = to_dict(record)
     try:
         return orjson.dumps(doc, option=_SORTED)
     except orjson.JSONEncodeError as err:  # an integer beyond 64 bits, a lone surrogate
-        field, value = _unencodable(doc, tag) or (tag, record)
-        raise CodecError(field, value, f"cannot be written as JSON ({err})") from None
+        raise _unwritable(doc, tag, record, err) from None
+
+
+def document(record: JournalRecord) -> tuple[str, str]:
+    """(type tag, canonical document as text): `encode` for a store that keeps text (the
+    same steps written out again: this is the journal's hot path)."""
+    encoder = _ENCODERS.get(type(record))
+    if encoder is None:
+        _not_a_record(record)
+    tag, to_dict = encoder
+    doc = to_dict(record)
+    try:
+        return tag, orjson.dumps(doc, option=_SORTED).decode()
+    except orjson.JSONEncodeError as err:  # an integer beyond 64 bits, a lone surrogate
+        raise _unwritable(doc, tag, record, err) from None
+
+
+def _not_a_record(record: object) -> NoReturn:
+    rule = "is not a journal record type (rule: one of RECORD_TYPES)"
+    raise CodecError("type", type(record).__name__, rule)
+
+
+def _unwritable(doc: dict[str, Any], tag: str, record: object, err: Exception) -> CodecError:
+    field, value = _unencodable(doc, tag) or (tag, record)
+    return CodecError(field, value, f"cannot be written as JSON ({err})")
 
 
 def decode(document: bytes | str) -> JournalRecord:

@@ -3,7 +3,9 @@
 `RunProjection.fold` takes each record as it is appended; `drain` hands over what
 changed since the last drain as plain tuples in the column orders below, for the store
 to write in the same transaction as the journal rows: the latest state of the run, of
-each order, of each position and of each balance. (The models with one row per record,
+each order, of each position and of each balance. An order, position or balance row
+leaves out the leading run_id (the projection's own run, which the store writes); the
+run's row has it. (The models with one row per record,
 fills, position history and equity, need no second copy: a store serves them straight
 from its journal.) Amounts are Decimal strings (exact: as recorded, and the computed
 average fill price in plain notation); enums are their values; None stays None.
@@ -40,7 +42,7 @@ from engine.domain.journal import (
     RunEnded,
     RunStarted,
 )
-from engine.domain.order import Order
+from engine.domain.order import Order, OrderTerms
 from engine.ports.store import StoreError
 
 __all__ = [
@@ -74,12 +76,16 @@ BALANCE_COLUMNS: Final = ("run_id", "seq", "account", "asset", "total", "ts_even
 
 RUNNING: Final = "RUNNING"
 
+_TERMINAL: Final = frozenset(status for status in OrderStatus if status.is_terminal)
+
 Row = tuple[Any, ...]
 
 
 @dataclass(slots=True)
 class Changes:
-    """Rows changed since the last drain, one per key (the latest). `run_ended` is
+    """Rows changed since the last drain, one per key (the latest). `run_started` has
+    RUN_COLUMNS; `orders`, `positions` and `balances` rows have ORDER_COLUMNS[1:],
+    POSITION_COLUMNS[1:] and BALANCE_COLUMNS[1:] (all but run_id). `run_ended` is
     (ts_ended, status, reason)."""
 
     run_started: Row | None = None
@@ -88,21 +94,32 @@ class Changes:
     positions: list[Row] = field(default_factory=list)
     balances: list[Row] = field(default_factory=list)
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to write but the journal rows."""
+        return not (
+            self.orders
+            or self.positions
+            or self.balances
+            or self.run_started is not None
+            or self.run_ended is not None
+        )
+
 
 class _Tracked:
-    """An order in the cache with what its row needs beyond the Order itself."""
+    """An order in the cache with what its row needs beyond the Order itself; `terms`
+    and `written` are its terms' columns as last put into a row (terms change only by an
+    amendment, so most rows reuse them)."""
 
-    __slots__ = ("order", "seq", "ts_created", "ts_updated")
+    __slots__ = ("order", "seq", "terms", "ts_created", "ts_updated", "written")
 
     def __init__(self, order: Order, seq: int, ts: int) -> None:
         self.order = order
         self.seq = seq
         self.ts_created = ts
         self.ts_updated = ts
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
+        self.terms: OrderTerms | None = None
+        self.written: Row = ()
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -122,8 +139,9 @@ class RunProjection:
         self._closed: dict[str, OrderStatus] = {}
         self._dirty: dict[str, _Tracked] = {}
         self._changes = Changes()
-        self._positions: dict[tuple[str, str], Row] = {}
-        self._balances: dict[tuple[str, str], Row] = {}
+        # The batch's latest snapshot per key, made a row only when drained.
+        self._positions: dict[tuple[str, str], tuple[int, PositionSnapshot]] = {}
+        self._balances: dict[tuple[str, str], tuple[int, BalanceSnapshot]] = {}
         self._handlers: dict[type[Any], Callable[[int, Any], None]] = {
             RunStarted: self._run_started,
             RunEnded: self._run_ended,
@@ -155,17 +173,21 @@ class RunProjection:
     def drain(self) -> Changes:
         """Rows changed since the last drain; closed orders then leave the cache."""
         changes = self._changes
-        for cid, tracked in self._dirty.items():
-            changes.orders.append(self._order_row(cid, tracked))
-            status = tracked.order.status
-            if status.is_terminal:
-                del self._orders[cid]
-                self._closed[cid] = status
-        changes.positions = list(self._positions.values())
-        changes.balances = list(self._balances.values())
-        self._dirty = {}
-        self._positions = {}
-        self._balances = {}
+        if self._dirty:
+            orders = changes.orders
+            for cid, tracked in self._dirty.items():
+                orders.append(self._order_row(cid, tracked))
+                status = tracked.order.status
+                if status in _TERMINAL:
+                    del self._orders[cid]
+                    self._closed[cid] = status
+            self._dirty = {}
+        if self._positions:
+            changes.positions = [_position_row(*latest) for latest in self._positions.values()]
+            self._positions = {}
+        if self._balances:
+            changes.balances = [_balance_row(*latest) for latest in self._balances.values()]
+            self._balances = {}
         self._changes = Changes()
         return changes
 
@@ -209,9 +231,9 @@ class RunProjection:
 
     def _order_event(self, seq: int, record: OrderEvent) -> None:
         cid = record.client_order_id
-        tag = type(record).__name__
         tracked = self._orders.get(cid)
         if tracked is None:
+            tag = type(record).__name__
             closed = self._closed.get(cid)
             if closed is not None:
                 rule = f"is {closed} (rule: a closed order takes no {tag})"
@@ -221,47 +243,60 @@ class RunProjection:
         try:
             tracked.order.apply(record)  # atomic: a refused event leaves the order as it was
         except DomainError as err:
-            raise StoreError(tag, cid, f"does not apply: {err}") from err
+            raise StoreError(type(record).__name__, cid, f"does not apply: {err}") from err
         tracked.ts_updated = record.ts_event
         self._dirty[cid] = tracked
 
     def _position(self, seq: int, r: PositionSnapshot) -> None:
-        row = (
-            self.run_id,
-            seq,
-            r.account,
-            r.symbol,
-            r.currency,
-            str(r.quantity),
-            str(r.avg_entry_price),
-            str(r.realized_pnl),
-            str(r.fees),
-            r.ts_event,
-        )
-        self._positions[(r.account, r.symbol)] = row
+        self._positions[(r.account, r.symbol)] = (seq, r)
 
     def _balance(self, seq: int, r: BalanceSnapshot) -> None:
-        row = (self.run_id, seq, r.account, r.asset, str(r.total), r.ts_event)
-        self._balances[(r.account, r.asset)] = row
+        self._balances[(r.account, r.asset)] = (seq, r)
 
     def _order_row(self, cid: str, tracked: _Tracked) -> Row:
         o = tracked.order
         terms = o.terms
+        if terms is not tracked.terms:
+            price, trigger = terms.price, terms.trigger_price
+            # str() of a StrEnum member is its value as a plain str (what `.value`
+            # gives, without the enum descriptor); a plain str binds without adapting.
+            tracked.written = (
+                cid,
+                tracked.seq,
+                terms.symbol,
+                str(terms.side),
+                str(terms.order_type),
+                str(terms.time_in_force),
+                str(terms.quantity),
+                None if price is None else str(price),
+                None if trigger is None else str(trigger),
+            )
+            tracked.terms = terms
+        filled = o.filled_qty
         return (
-            self.run_id,
-            cid,
-            tracked.seq,
-            terms.symbol,
-            terms.side.value,
-            terms.order_type.value,
-            terms.time_in_force.value,
-            str(terms.quantity),
-            _text(terms.price),
-            _text(terms.trigger_price),
-            o.status.value,
-            str(o.filled_qty),
-            _plain(o.avg_fill_price),
+            *tracked.written,
+            str(o.status),
+            str(filled),
+            _plain(o.avg_fill_price) if filled else None,
             o.venue_order_id,
             tracked.ts_created,
             tracked.ts_updated,
         )
+
+
+def _position_row(seq: int, r: PositionSnapshot) -> Row:
+    return (
+        seq,
+        r.account,
+        r.symbol,
+        r.currency,
+        str(r.quantity),
+        str(r.avg_entry_price),
+        str(r.realized_pnl),
+        str(r.fees),
+        r.ts_event,
+    )
+
+
+def _balance_row(seq: int, r: BalanceSnapshot) -> Row:
+    return (seq, r.account, r.asset, str(r.total), r.ts_event)

@@ -1,4 +1,9 @@
-"""Shared value checks for the domain's constructors; each raises a ValidationError."""
+"""Shared value checks for the domain's constructors; each raises a ValidationError.
+
+The string checks remember the strings they passed (a bounded set each): the same
+symbol, account and client order id come through every event of a run, and a set
+lookup is several times cheaper than the regular expression. Only exact `str` values
+are remembered, so the cache cannot answer for a look-alike object."""
 
 from __future__ import annotations
 
@@ -24,6 +29,8 @@ def decimal(field: str, value: object, subject: str = "") -> Decimal:
 
 
 def positive(field: str, value: object, subject: str = "") -> Decimal:
+    if type(value) is Decimal and value.is_finite() and value > 0:
+        return value
     number = decimal(field, value, subject)
     if number <= 0:
         raise ValidationError(field, number, "is not positive (rule: > 0)", subject)
@@ -31,6 +38,8 @@ def positive(field: str, value: object, subject: str = "") -> Decimal:
 
 
 def non_negative(field: str, value: object, subject: str = "") -> Decimal:
+    if type(value) is Decimal and value.is_finite() and value >= 0:
+        return value
     number = decimal(field, value, subject)
     if number < 0:
         raise ValidationError(field, number, "is negative (rule: >= 0)", subject)
@@ -49,14 +58,33 @@ def timestamp_ns(field: str, value: object, subject: str = "") -> int:
 
 _WHITESPACE = re.compile(r"\s")
 
+_REMEMBERED = 4096
+"""Strings each cache holds before it starts again (a run has a few symbols and
+accounts; client order ids come and go)."""
+_TEXT_OK: set[str] = set()
+"""Non-empty strings without whitespace that passed `text` (any length: the length
+rule is checked on every call)."""
+_ID_OK: set[str] = set()
+"""Strings that passed `client_order_id`."""
+
+
+def _remember(cache: set[str], value: str) -> None:
+    if len(cache) >= _REMEMBERED:
+        cache.clear()
+    cache.add(value)
+
 
 def text(field: str, value: object, subject: str = "", max_length: int = 64) -> str:
     """A non-empty identifier without surrounding or inner whitespace."""
+    if type(value) is str and value in _TEXT_OK and len(value) <= max_length:
+        return value
     if not isinstance(value, str):
         raise ValidationError(field, value, f"is a {type(value).__name__} (rule: str)", subject)
     if not value or len(value) > max_length or _WHITESPACE.search(value):
         rule = f"(rule: 1..{max_length} characters, no whitespace)"
         raise ValidationError(field, value, f"is not a valid identifier {rule}", subject)
+    if type(value) is str:
+        _remember(_TEXT_OK, value)
     return value
 
 
@@ -76,9 +104,13 @@ def reference(field: str, value: object, subject: str = "", max_length: int = 40
 
 
 def client_order_id(value: object, subject: str = "") -> str:
+    if type(value) is str and value in _ID_OK:
+        return value
     if not isinstance(value, str) or CLIENT_ORDER_ID_PATTERN.fullmatch(value) is None:
         rule = "(rule: 1..36 characters of A-Z a-z 0-9 . : / _ -)"
         raise ValidationError("client_order_id", value, f"is not valid {rule}", subject)
+    if type(value) is str:
+        _remember(_ID_OK, value)
     return value
 
 

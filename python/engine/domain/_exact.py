@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Context, Decimal, Inexact
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 
 AVERAGE_DIGITS = 40
 """Significant digits of an average price. A quotient that terminates within them is
@@ -50,7 +58,16 @@ def difference(left: Decimal, right: Decimal) -> Decimal:
     return total(left, -right)
 
 
+_AVERAGE = Context(
+    prec=AVERAGE_DIGITS,
+    rounding=ROUND_HALF_EVEN,
+    traps=[InvalidOperation, DivisionByZero, Overflow],
+)
+"""Built once (a Context costs more to build than the division): half-even and the
+usual traps spelled out, so the rule does not depend on the thread's context."""
+
+
 def average(numerator: Decimal, denominator: Decimal) -> Decimal:
     """numerator / denominator to AVERAGE_DIGITS significant digits, trailing zeros cut."""
-    quotient = Context(prec=AVERAGE_DIGITS).divide(numerator, denominator)
-    return quotient.normalize(Context(prec=AVERAGE_DIGITS)) if quotient else Decimal(0)
+    quotient = _AVERAGE.divide(numerator, denominator)
+    return quotient.normalize(_AVERAGE) if quotient else Decimal(0)

@@ -39,7 +39,9 @@ class OrderEvent:
 
     def __post_init__(self) -> None:
         _checks.client_order_id(self.client_order_id, type(self).__name__)
-        _checks.timestamp_ns("ts_event", self.ts_event, self._subject)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:  # the subject is put together only to refuse
+            _checks.timestamp_ns("ts_event", ts, self._subject)
 
     @property
     def _subject(self) -> str:

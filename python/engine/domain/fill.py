@@ -30,17 +30,27 @@ class Fill:
     ts_event: int
 
     def __post_init__(self) -> None:
+        # Each check inline for the plain valid value, the _checks function otherwise (it
+        # refuses with the message, or accepts what the inline test is too narrow for).
         _checks.text("trade_id", self.trade_id, max_length=128)
         _checks.client_order_id(self.client_order_id)
         subject = f"fill {self.trade_id} of {self.client_order_id}"
         _checks.text("symbol", self.symbol, subject)
-        _checks.member("side", self.side, OrderSide, subject)
-        _checks.positive("price", self.price, subject)
-        _checks.positive("quantity", self.quantity, subject)
-        _checks.decimal("fee", self.fee, subject)
+        if not isinstance(self.side, OrderSide):
+            _checks.member("side", self.side, OrderSide, subject)
+        price, quantity, fee = self.price, self.quantity, self.fee
+        if not (type(price) is Decimal and price.is_finite() and price > 0):
+            _checks.positive("price", price, subject)
+        if not (type(quantity) is Decimal and quantity.is_finite() and quantity > 0):
+            _checks.positive("quantity", quantity, subject)
+        if not (type(fee) is Decimal and fee.is_finite()):
+            _checks.decimal("fee", fee, subject)
         _checks.text("fee_currency", self.fee_currency, subject)
-        _checks.member("liquidity", self.liquidity, Liquidity, subject)
-        _checks.timestamp_ns("ts_event", self.ts_event, subject)
+        if not isinstance(self.liquidity, Liquidity):
+            _checks.member("liquidity", self.liquidity, Liquidity, subject)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:
+            _checks.timestamp_ns("ts_event", ts, subject)
 
     @property
     def notional(self) -> Decimal:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Final
 
 from engine import _core
 from engine.domain import _checks, _exact
@@ -29,6 +30,31 @@ MAX_FEE_RATE = Decimal("0.01")
 """100 bps; real venues charge 0-10 bps, so anything above is a percent/fraction mix-up."""
 MAX_PRECISION = 18
 """More decimal places than any venue prints; also keeps the core's i64 units meaningful."""
+
+
+class _Memo:
+    """Conversions already made through the grid, both ways (exact results only; a
+    refusal is never remembered). Prices and sizes repeat all through a replay, and a
+    dict lookup costs a fraction of a round trip through the core and Decimal text."""
+
+    __slots__ = ("lots", "prices", "quantities", "rounded", "ticks")
+
+    def __init__(self) -> None:
+        self.rounded: dict[tuple[Decimal, Rounding], Decimal] = {}
+        self.ticks: dict[Decimal, int] = {}
+        self.lots: dict[Decimal, int] = {}
+        self.prices: dict[int, Decimal] = {}
+        self.quantities: dict[int, Decimal] = {}
+
+
+_MEMO_SIZE: Final = 8192
+"""Entries each memo holds before it starts again."""
+
+
+def _remember(memo: dict[Any, Any], key: object, value: object) -> None:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +75,7 @@ class Instrument:
     price_precision: int
     quantity_precision: int
     _grid: _core.Grid = field(init=False, repr=False, compare=False)
+    _memo: _Memo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         symbol = _checks.text("symbol", self.symbol)
@@ -84,6 +111,7 @@ class Instrument:
         except _core.FixedPointError as err:  # e.g. a step finer than the core's scale
             raise PrecisionError("grid", f"{_plain(tick)}/{_plain(lot)}", str(err), symbol) from err
         object.__setattr__(self, "_grid", grid)
+        object.__setattr__(self, "_memo", _Memo())
 
     def _check_precision(self, name: str, value: object, step_name: str, step: Decimal) -> None:
         if not isinstance(value, int) or isinstance(value, bool):
@@ -98,31 +126,70 @@ class Instrument:
     # --- exact conversion through the Rust grid ------------------------------------------
     def price_to_ticks(self, price: Decimal) -> int:
         """Exact; a price off the tick grid raises PrecisionError (never rounds)."""
+        memo = self._memo.ticks
+        if type(price) is Decimal and price.is_finite():
+            known = memo.get(price)
+            if known is not None:
+                return known
         value = _checks.decimal("price", price, self.symbol)
         try:
-            return self._grid.price_to_ticks(_plain(value))
+            ticks: int = self._grid.price_to_ticks(_plain(value))
         except _core.FixedPointError as err:
             raise _from_core("price", value, err, self.symbol) from err
+        _remember(memo, value, ticks)
+        return ticks
 
     def qty_to_lots(self, quantity: Decimal) -> int:
         """Exact; a quantity off the lot grid raises PrecisionError (never rounds)."""
+        memo = self._memo.lots
+        if type(quantity) is Decimal and quantity.is_finite():
+            known = memo.get(quantity)
+            if known is not None:
+                return known
         value = _checks.decimal("quantity", quantity, self.symbol)
         try:
-            return self._grid.qty_to_lots(_plain(value))
+            lots: int = self._grid.qty_to_lots(_plain(value))
         except _core.FixedPointError as err:
             raise _from_core("quantity", value, err, self.symbol) from err
+        _remember(memo, value, lots)
+        return lots
 
     def ticks_to_price(self, ticks: int) -> Decimal:
-        return self._written(Decimal(self._grid.ticks_to_price(ticks)), self.price_precision)
+        memo = self._memo.prices
+        price = memo.get(ticks) if type(ticks) is int else None
+        if price is None:
+            price = self._written(Decimal(self._grid.ticks_to_price(ticks)), self.price_precision)
+            if type(ticks) is int:
+                _remember(memo, ticks, price)
+        return price
 
     def lots_to_qty(self, lots: int) -> Decimal:
-        return self._written(Decimal(self._grid.lots_to_qty(lots)), self.quantity_precision)
+        memo = self._memo.quantities
+        quantity = memo.get(lots) if type(lots) is int else None
+        if quantity is None:
+            quantity = self._written(
+                Decimal(self._grid.lots_to_qty(lots)), self.quantity_precision
+            )
+            if type(lots) is int:
+                _remember(memo, lots, quantity)
+        return quantity
 
     # --- explicit rounding ----------------------------------------------------------------
     def round_price(self, price: Decimal, mode: Rounding) -> Decimal:
         """`price` on the tick grid, rounded as `mode` says (no default on purpose)."""
+        memo = self._memo.rounded
+        key = (price, mode)
+        if type(price) is Decimal and price.is_finite() and type(mode) is Rounding:
+            known = memo.get(key)
+            if known is not None:
+                return known
         value = _checks.non_negative("price", price, self.symbol)
-        return self._written(_round_to_step(value, self.tick_size, mode), self.price_precision)
+        rounded = self._written(
+            _round_to_step(value, self.tick_size, mode), self.price_precision
+        )
+        if type(price) is Decimal and type(mode) is Rounding:
+            _remember(memo, key, rounded)
+        return rounded
 
     def passive_price(self, price: Decimal, side: OrderSide) -> Decimal:
         """A limit price rounded away from the touch: BUY rounds DOWN, SELL rounds UP."""
@@ -168,7 +235,14 @@ class Instrument:
         return _exact.product(value, qty)
 
     def _written(self, value: Decimal, precision: int) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-precision))
+        return value.quantize(_QUANTA[precision])
+
+
+_UP: Final = Rounding.UP  # bound once: reading a member off its enum class is slow on 3.11
+_HALF_EVEN: Final = Rounding.HALF_EVEN
+
+_QUANTA: Final = tuple(Decimal(1).scaleb(-places) for places in range(MAX_PRECISION + 1))
+"""1, 0.1, ... 1E-18: the quantum for each precision (precisions are checked in range)."""
 
 
 def _round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
@@ -177,9 +251,9 @@ def _round_to_step(value: Decimal, step: Decimal, mode: Rounding) -> Decimal:
         _checks.member("mode", mode, Rounding)
     steps, remainder = divmod(value, step)
     if remainder and (
-        mode is Rounding.UP
+        mode is _UP
         or (
-            mode is Rounding.HALF_EVEN
+            mode is _HALF_EVEN
             and (2 * remainder > step or (2 * remainder == step and steps % 2 == 1))
         )
     ):

@@ -58,11 +58,12 @@ class OrderInitialized(OrderEvent):
         if self.terms.client_order_id != self.client_order_id:
             rule = f"does not match the record's {self.client_order_id}"
             raise ValidationError("terms.client_order_id", self.terms.client_order_id, rule)
-        _checks.member("handling", self.handling, Handling, self._subject)
-        for name in ("replaces", "bracket"):
-            value = getattr(self, name)
-            if value is not None:
-                _checks.client_order_id(value, self._subject)
+        if not isinstance(self.handling, Handling):  # the subject only to refuse
+            _checks.member("handling", self.handling, Handling, self._subject)
+        if self.replaces is not None:
+            _checks.client_order_id(self.replaces, self._subject)
+        if self.bracket is not None:
+            _checks.client_order_id(self.bracket, self._subject)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,13 +143,19 @@ class PositionSnapshot:
     fees: Decimal
 
     def __post_init__(self) -> None:
-        _checks.timestamp_ns("ts_event", self.ts_event, self.symbol)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:  # the check, for its message
+            _checks.timestamp_ns("ts_event", ts, self.symbol)
         _checks.text("account", self.account, self.symbol)
         _checks.text("symbol", self.symbol)
         _checks.text("currency", self.currency, self.symbol)
         for name in ("quantity", "realized_pnl", "fees"):
-            _checks.decimal(name, getattr(self, name), self.symbol)
-        _checks.non_negative("avg_entry_price", self.avg_entry_price, self.symbol)
+            value = getattr(self, name)
+            if not (type(value) is Decimal and value.is_finite()):
+                _checks.decimal(name, value, self.symbol)
+        entry = self.avg_entry_price
+        if not (type(entry) is Decimal and entry.is_finite() and entry >= 0):
+            _checks.non_negative("avg_entry_price", entry, self.symbol)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,10 +168,14 @@ class BalanceSnapshot:
     total: Decimal
 
     def __post_init__(self) -> None:
-        _checks.timestamp_ns("ts_event", self.ts_event, self.asset)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:  # the check, for its message
+            _checks.timestamp_ns("ts_event", ts, self.asset)
         _checks.text("account", self.account, self.asset)
         _checks.text("asset", self.asset)
-        _checks.decimal("total", self.total, self.asset)
+        total = self.total
+        if not (type(total) is Decimal and total.is_finite()):
+            _checks.decimal("total", total, self.asset)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -177,10 +188,14 @@ class EquitySample:
     equity: Decimal
 
     def __post_init__(self) -> None:
-        _checks.timestamp_ns("ts_event", self.ts_event, self.account)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:  # the check, for its message
+            _checks.timestamp_ns("ts_event", ts, self.account)
         _checks.text("account", self.account)
         _checks.text("currency", self.currency, self.account)
-        _checks.decimal("equity", self.equity, self.account)
+        equity = self.equity
+        if not (type(equity) is Decimal and equity.is_finite()):
+            _checks.decimal("equity", equity, self.account)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

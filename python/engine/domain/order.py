@@ -25,12 +25,13 @@ ticks/lots happens at the Rust boundary through its Instrument, which checks the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from types import MappingProxyType
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from engine.domain import _checks, _exact
 from engine.domain.enums import (
@@ -183,16 +184,70 @@ EVENT_KINDS: Final[Mapping[type[OrderEvent], OrderEventKind]] = MappingProxyType
 )
 """Event class -> table column; OrderFilled is PARTIAL_FILL or FULL_FILL by its size."""
 
+_TRANSITIONS_DICT: Final = _TABLE  # the same table; a plain dict reads faster on the hot path
+_KINDS_DICT: Final[dict[type[OrderEvent], OrderEventKind]] = dict(EVENT_KINDS)
+
+_PLAIN_KINDS = frozenset(
+    {
+        OrderEventKind.DENIED,
+        OrderEventKind.SUBMITTED,
+        OrderEventKind.ACCEPTED,
+        OrderEventKind.REJECTED,
+        OrderEventKind.PENDING_UPDATE,
+        OrderEventKind.PENDING_CANCEL,
+        OrderEventKind.CANCELED,
+        OrderEventKind.EXPIRED,
+    }
+)
+"""Event kinds with no guard, no fill and no amendment: the table alone decides where
+the target is a status (not RESUME), except for a pass-through kind (ACCEPTED) while a
+request is in flight, which the working state must also accept."""
+
 _PASS_THROUGH = frozenset(
     {OrderEventKind.ACCEPTED, OrderEventKind.TRIGGERED, OrderEventKind.PARTIAL_FILL}
 )
 _PENDING = frozenset({OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL})
+_CLOSED = frozenset(status for status in OrderStatus if status.is_terminal)
+
+_PLAIN_TRANSITIONS: Final[dict[tuple[OrderStatus, OrderEventKind | None], OrderStatus]] = {
+    (status, kind): target
+    for (status, kind), target in _TABLE.items()
+    if kind in _PLAIN_KINDS
+    and isinstance(target, OrderStatus)
+    and not (status in _PENDING and kind in _PASS_THROUGH)
+}
+"""The part of the table `Order.apply`, `apply_after` and `_effect` read directly (the
+rest goes through the guards); it is the table itself, filtered, so the state machine
+stays written once."""
 
 MAX_SLIPPAGE_BPS = 10_000
 """100%: a wider cap is no cap."""
 
 MAX_TRAILING_OFFSET_BPS = Decimal(10_000)
 """100%: a trailing offset at or beyond it could never trigger a sell stop sensibly."""
+
+_ZERO: Final = Decimal(0)
+_LIMIT_PRICED: Final = frozenset(kind for kind in OrderType if kind.has_limit_price)
+_TRIGGERED: Final = frozenset(kind for kind in OrderType if kind.is_triggered)
+
+# Enum members the hot paths read, bound once: on Python 3.11 reading a member off its
+# class goes through the metaclass's __getattr__ slot (about 0.3 us a time).
+_FULL_FILL: Final = OrderEventKind.FULL_FILL
+_PARTIAL_FILL: Final = OrderEventKind.PARTIAL_FILL
+_KIND_ACCEPTED: Final = OrderEventKind.ACCEPTED
+_KIND_TRIGGERED: Final = OrderEventKind.TRIGGERED
+_KIND_PENDING_UPDATE: Final = OrderEventKind.PENDING_UPDATE
+_KIND_UPDATED: Final = OrderEventKind.UPDATED
+_KIND_UPDATE_REJECTED: Final = OrderEventKind.UPDATE_REJECTED
+_KIND_CANCEL_REJECTED: Final = OrderEventKind.CANCEL_REJECTED
+_INITIALIZED: Final = OrderStatus.INITIALIZED
+_PENDING_UPDATE: Final = OrderStatus.PENDING_UPDATE
+_MARKET: Final = OrderType.MARKET
+_LIMIT: Final = OrderType.LIMIT
+_TRAILING_STOP_MARKET: Final = OrderType.TRAILING_STOP_MARKET
+_GTC: Final = TimeInForce.GTC
+_GTD: Final = TimeInForce.GTD
+_LAST_TRADE: Final = TriggerSource.LAST_TRADE
 
 _MARKET_TYPES = frozenset(
     {
@@ -235,51 +290,62 @@ class OrderTerms:
     ts_init: int = 0
 
     def __post_init__(self) -> None:
+        # Each check inline for the plain valid value, the _checks function otherwise (it
+        # refuses with the message, or accepts what the inline test is too narrow for).
         cid = _checks.client_order_id(self.client_order_id)
         subject = f"order {cid}"
         _checks.text("symbol", self.symbol, subject)
-        _checks.member("side", self.side, OrderSide, subject)
-        kind = _checks.member("order_type", self.order_type, OrderType, subject)
-        tif = _checks.member("time_in_force", self.time_in_force, TimeInForce, subject)
-        _checks.positive("quantity", self.quantity, subject)
-        _checks.timestamp_ns("ts_init", self.ts_init, subject)
-        _checks.flag("post_only", self.post_only, subject)
-        _checks.flag("reduce_only", self.reduce_only, subject)
+        if not isinstance(self.side, OrderSide):
+            _checks.member("side", self.side, OrderSide, subject)
+        kind = self.order_type
+        if not isinstance(kind, OrderType):
+            _checks.member("order_type", kind, OrderType, subject)
+        tif = self.time_in_force
+        if not isinstance(tif, TimeInForce):
+            _checks.member("time_in_force", tif, TimeInForce, subject)
+        q = self.quantity
+        if not (type(q) is Decimal and q.is_finite() and q > 0):
+            _checks.positive("quantity", q, subject)
+        ts = self.ts_init
+        if type(ts) is not int or ts < 0:
+            _checks.timestamp_ns("ts_init", ts, subject)
+        if type(self.post_only) is not bool:
+            _checks.flag("post_only", self.post_only, subject)
+        if type(self.reduce_only) is not bool:
+            _checks.flag("reduce_only", self.reduce_only, subject)
 
         # Limit price: exactly for the limit-priced types.
-        if kind.has_limit_price:
-            if self.price is None:
+        if kind in _LIMIT_PRICED:
+            price = self.price
+            if price is None:
                 raise ValidationError(
                     "price", None, f"missing (rule: required for {kind})", subject
                 )
-            _checks.positive("price", self.price, subject)
+            if not (type(price) is Decimal and price.is_finite() and price > 0):
+                _checks.positive("price", price, subject)
         elif self.price is not None:
             rule = f"given (rule: {kind} has no limit price)"
             raise ValidationError("price", self.price, rule, subject)
 
         # Trigger price and source: their own fields, only on trigger types.
-        if kind.is_triggered:
-            if self.trigger_price is None and kind is not OrderType.TRAILING_STOP_MARKET:
+        if kind in _TRIGGERED:
+            if self.trigger_price is None and kind is not _TRAILING_STOP_MARKET:
                 rule = f"missing (rule: required for {kind})"
                 raise ValidationError("trigger_price", None, rule, subject)
             if self.trigger_price is not None:
                 _checks.positive("trigger_price", self.trigger_price, subject)
             if self.trigger_source is None:
-                object.__setattr__(self, "trigger_source", TriggerSource.LAST_TRADE)
+                object.__setattr__(self, "trigger_source", _LAST_TRADE)
             _checks.member("trigger_source", self.trigger_source, TriggerSource, subject)
-        else:
+        elif self.trigger_price is not None or self.trigger_source is not None:
             for name in ("trigger_price", "trigger_source"):
                 if getattr(self, name) is not None:
                     rule = f"given (rule: {kind} has no trigger)"
                     raise ValidationError(name, getattr(self, name), rule, subject)
 
         # Trailing offset: exactly one form, trailing stops only.
-        offsets = {
-            name: getattr(self, name)
-            for name in ("trailing_offset", "trailing_offset_bps")
-            if getattr(self, name) is not None
-        }
-        if kind is OrderType.TRAILING_STOP_MARKET:
+        if kind is _TRAILING_STOP_MARKET:
+            offsets = self._offsets()
             if len(offsets) != 1:
                 rule = "(rule: exactly one of trailing_offset, trailing_offset_bps)"
                 raise ValidationError("trailing offset", sorted(offsets), f"given {rule}", subject)
@@ -289,13 +355,13 @@ class OrderTerms:
             if bps is not None and bps >= MAX_TRAILING_OFFSET_BPS:
                 rule = f"not below {MAX_TRAILING_OFFSET_BPS} (rule: < 100%)"
                 raise ValidationError("trailing_offset_bps", bps, rule, subject)
-        else:
-            for name, value in offsets.items():
-                rule = f"given (rule: only for {OrderType.TRAILING_STOP_MARKET})"
+        elif self.trailing_offset is not None or self.trailing_offset_bps is not None:
+            for name, value in self._offsets().items():
+                rule = f"given (rule: only for {_TRAILING_STOP_MARKET})"
                 raise ValidationError(name, value, rule, subject)
 
         # Time in force.
-        if tif is TimeInForce.GTD:
+        if tif is _GTD:
             if self.expire_time_ns is None:
                 raise ValidationError(
                     "expire_time_ns", None, "missing (rule: required for GTD)", subject
@@ -304,7 +370,7 @@ class OrderTerms:
             if expiry <= self.ts_init:
                 rule = f"not after ts_init {self.ts_init} (rule: GTD expires in the future)"
                 raise ValidationError("expire_time_ns", expiry, rule, subject)
-            if kind is OrderType.MARKET:
+            if kind is _MARKET:
                 raise ValidationError("time_in_force", tif, "with MARKET (rule: no GTD)", subject)
         elif self.expire_time_ns is not None:
             rule = f"given with {tif} (rule: GTD only)"
@@ -323,10 +389,17 @@ class OrderTerms:
                 raise ValidationError("max_slippage_bps", self.max_slippage_bps, rule, subject)
 
         if self.post_only and not (
-            kind is OrderType.LIMIT and tif in (TimeInForce.GTC, TimeInForce.GTD)
+            kind is _LIMIT and tif in (_GTC, _GTD)
         ):
             rule = "(rule: post_only only with LIMIT and GTC or GTD)"
             raise ValidationError("post_only", True, f"with {kind} {tif} {rule}", subject)
+
+    def _offsets(self) -> dict[str, Decimal]:
+        return {
+            name: getattr(self, name)
+            for name in ("trailing_offset", "trailing_offset_bps")
+            if getattr(self, name) is not None
+        }
 
     @property
     def is_market(self) -> bool:
@@ -345,9 +418,11 @@ class PreparedEvent:
     working: OrderStatus
     status: OrderStatus
     seen: int = -1
+    """Events the order had applied when this was prepared (-1: count them now)."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "seen", len(self.order.events))
+        if self.seen < 0:
+            object.__setattr__(self, "seen", len(self.order.events))
 
 
 class Order:
@@ -356,10 +431,12 @@ class Order:
     `apply` is atomic: an event it refuses raises and leaves the order as it was."""
 
     __slots__ = (
+        "_closed",
         "_events",
         "_filled_notional",
         "_filled_qty",
         "_fills",
+        "_pending",
         "_status",
         "_terms",
         "_trade_ids",
@@ -372,11 +449,13 @@ class Order:
         if not isinstance(terms, OrderTerms):
             raise ValidationError("terms", terms, "is not OrderTerms")
         self._terms = terms
-        self._status = OrderStatus.INITIALIZED
-        self._working = OrderStatus.INITIALIZED
+        self._status = _INITIALIZED
+        self._closed = False  # status in _CLOSED, kept with it (read far more than set)
+        self._pending = False  # status in _PENDING, likewise
+        self._working = _INITIALIZED
         self._update_in_flight = False
-        self._filled_qty = Decimal(0)
-        self._filled_notional = Decimal(0)
+        self._filled_qty = _ZERO
+        self._filled_notional = _ZERO
         self._fills: tuple[Fill, ...] = ()
         self._trade_ids: frozenset[str] = frozenset()
         self._events: tuple[OrderEvent, ...] = ()
@@ -407,9 +486,24 @@ class Order:
     def quantity(self) -> Decimal:
         return self._terms.quantity
 
-    @property
-    def price(self) -> Decimal | None:
-        return self._terms.price
+    if TYPE_CHECKING:
+
+        @property
+        def price(self) -> Decimal | None: ...
+
+        @property
+        def is_closed(self) -> bool: ...
+
+        @property
+        def is_pending(self) -> bool:
+            """A cancel or an amendment of ours awaits the answer."""
+
+    else:  # read-only, and read on every book update: C getters, no Python frame
+        price = property(attrgetter("_terms.price"))
+        is_closed = property(attrgetter("_closed"))
+        is_pending = property(
+            attrgetter("_pending"), doc="A cancel or an amendment of ours awaits the answer."
+        )
 
     @property
     def trigger_price(self) -> Decimal | None:
@@ -454,23 +548,14 @@ class Order:
         return self._events
 
     @property
-    def is_closed(self) -> bool:
-        return self._status.is_terminal
-
-    @property
     def is_open(self) -> bool:
         """Sent and not closed: it may still fill."""
-        return not self.is_closed and self._status is not OrderStatus.INITIALIZED
+        return not self.is_closed and self._status is not _INITIALIZED
 
     @property
     def update_in_flight(self) -> bool:
         """An amendment of ours awaits the venue's answer."""
         return self._update_in_flight
-
-    @property
-    def is_pending(self) -> bool:
-        """A cancel or an amendment of ours awaits the venue's answer."""
-        return self._status in _PENDING
 
     def __repr__(self) -> str:
         t = self._terms
@@ -485,9 +570,9 @@ class Order:
         if isinstance(event, OrderFilled):
             quantity = event.fill.quantity
             return (
-                OrderEventKind.FULL_FILL
+                _FULL_FILL
                 if quantity == self.leaves_qty
-                else (OrderEventKind.PARTIAL_FILL)
+                else (_PARTIAL_FILL)
             )
         try:
             return EVENT_KINDS[type(event)]
@@ -496,29 +581,117 @@ class Order:
 
     def apply(self, event: OrderEvent) -> OrderStatus:
         """Applies one event and returns the new status; refused events change nothing."""
-        return self.commit(self.prepare(event))
+        kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if (
+            target is not None
+            and kind is not None
+            and event.client_order_id == self._terms.client_order_id
+        ):
+            return self._plain_change(event, kind, target)
+        return self._change(event, *self._effect(event))
+
+    def apply_after(
+        self, event: OrderEvent, write_ahead: Callable[[OrderEvent], object]
+    ) -> OrderStatus:
+        """`apply` with `write_ahead(event)` (the journal write) called between the check
+        and the change: if the check or `write_ahead` raises, the order is unchanged.
+        The same as `prepare`, write, `commit`, without the PreparedEvent."""
+        kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if (
+            target is not None
+            and kind is not None
+            and event.client_order_id == self._terms.client_order_id
+        ):
+            events = self._events
+            write_ahead(event)
+            if self._events is not events:  # commit's rule: nothing applied meanwhile
+                raise ValidationError("prepared", event, "is stale or not this order's")
+            return self._plain_change(event, kind, target)
+        effect = self._effect(event)
+        events = self._events
+        write_ahead(event)
+        if self._events is not events:
+            raise ValidationError("prepared", event, "is stale or not this order's")
+        return self._change(event, *effect)
+
+    def _plain_change(
+        self, event: OrderEvent, kind: OrderEventKind, target: OrderStatus
+    ) -> OrderStatus:
+        """`_change` for a plain transition (see _PLAIN_TRANSITIONS): the terms stay, the
+        working state follows the target when it is one, nothing fills."""
+        if kind is _KIND_ACCEPTED:
+            assert isinstance(event, OrderAccepted)
+            if event.venue_order_id:
+                self._venue_order_id = event.venue_order_id
+        elif kind is _KIND_PENDING_UPDATE:
+            self._update_in_flight = True
+        if target in WORKING_STATES:
+            self._working = target
+        self._status = target
+        self._closed = target in _CLOSED
+        self._pending = target in _PENDING
+        self._events += (event,)
+        return target
 
     def prepare(self, event: OrderEvent) -> PreparedEvent:
         """Checks `event` against the order and works out its effect, changing nothing;
         raises as `apply` would. `commit` then applies it (write-ahead: journal between)."""
-        if event.client_order_id != self.client_order_id:
+        kind, terms, working, status = self._effect(event)
+        return PreparedEvent(self, event, kind, terms, working, status, len(self._events))
+
+    def commit(self, prepared: PreparedEvent) -> OrderStatus:
+        """Applies a prepared event (it cannot fail). It must be the order's own and the
+        next one: nothing else may have been applied since `prepare`."""
+        if prepared.order is not self or prepared.seen != len(self._events):
+            raise ValidationError("prepared", prepared.event, "is stale or not this order's")
+        return self._change(
+            prepared.event, prepared.kind, prepared.terms, prepared.working, prepared.status
+        )
+
+    def _effect(
+        self, event: OrderEvent
+    ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
+        """(kind, terms, working state, status) the event leads to; raises on refusal."""
+        terms = self._terms
+        if event.client_order_id != terms.client_order_id:
             rule = f"does not match order {self.client_order_id}"
             raise ValidationError("client_order_id", event.client_order_id, rule)
-        kind = self.event_kind(event)
-        target = TRANSITIONS.get((self._status, kind))
+        kind = _KINDS_DICT.get(type(event))
+        target = _PLAIN_TRANSITIONS.get((self._status, kind))
+        if target is not None and kind is not None:  # no guard, fill, amendment or request
+            working = target if target in WORKING_STATES else self._working
+            return kind, terms, working, target
+        return self._checked_effect(event, kind)
+
+    def _checked_effect(
+        self, event: OrderEvent, kind: OrderEventKind | None
+    ) -> tuple[OrderEventKind, OrderTerms, OrderStatus, OrderStatus]:
+        """`_effect` for everything the plain table leaves out (and every refusal)."""
+        leaves = None
+        if kind is None:  # a fill (by its size), or not an order event at all
+            if isinstance(event, OrderFilled):  # event_kind's rule, leaves_qty kept
+                leaves = _exact.difference(self._terms.quantity, self._filled_qty)
+                kind = _FULL_FILL if event.fill.quantity == leaves else _PARTIAL_FILL
+            else:
+                kind = self.event_kind(event)
+        status = self._status
+        target = _TRANSITIONS_DICT.get((status, kind))
         if target is None:
             raise self._refusal(event, kind)
-        if isinstance(event, OrderFilled):
-            self._check_fill(event.fill)
+        if leaves is not None:
+            assert isinstance(event, OrderFilled)
+            self._check_fill(event.fill, leaves)
         working = self._working
-        if kind is OrderEventKind.TRIGGERED and not self.order_type.is_triggered:
+        if kind is _KIND_TRIGGERED and not self._terms.order_type.is_triggered:
             raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
-        if kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED) and not (
-            self._update_in_flight
-        ):
+        if (
+            kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED
+        ) and not self._update_in_flight:
             raise self._refusal(event, kind, "guard: no amendment in flight")
-        if self._status in _PENDING and kind in _PASS_THROUGH:
-            moved = TRANSITIONS.get((working, kind))
+        if status in _PENDING and kind in _PASS_THROUGH:
+            moved = _TRANSITIONS_DICT.get((working, kind))
             if not isinstance(moved, OrderStatus) or moved not in WORKING_STATES:
                 why = f"guard: the working state {working} does not accept it"
                 raise self._refusal(event, kind, why)
@@ -526,54 +699,64 @@ class Order:
         terms = self._amended(event) if isinstance(event, OrderUpdated) else self._terms
 
         if target is RESUME:
-            resumed_to_update = kind is OrderEventKind.CANCEL_REJECTED and self._update_in_flight
-            status = OrderStatus.PENDING_UPDATE if resumed_to_update else working
+            resumed_to_update = kind is _KIND_CANCEL_REJECTED and self._update_in_flight
+            status = _PENDING_UPDATE if resumed_to_update else working
         else:
             assert isinstance(target, OrderStatus)
             status = target
         if status in WORKING_STATES:
             working = status
+        return kind, terms, working, status
 
-        return PreparedEvent(self, event, kind, terms, working, status)
-
-    def commit(self, prepared: PreparedEvent) -> OrderStatus:
-        """Applies a prepared event (it cannot fail). It must be the order's own and the
-        next one: nothing else may have been applied since `prepare`."""
-        if prepared.order is not self or prepared.seen != len(self._events):
-            raise ValidationError("prepared", prepared.event, "is stale or not this order's")
-        event, kind, terms = prepared.event, prepared.kind, prepared.terms
-        working, status = prepared.working, prepared.status
-        if isinstance(event, OrderFilled):
+    def _change(
+        self,
+        event: OrderEvent,
+        kind: OrderEventKind,
+        terms: OrderTerms,
+        working: OrderStatus,
+        status: OrderStatus,
+    ) -> OrderStatus:
+        """Applies a checked effect (it cannot fail)."""
+        if kind is _FULL_FILL or kind is _PARTIAL_FILL:
+            assert isinstance(event, OrderFilled)
             fill = event.fill
             self._filled_qty = _exact.total(self._filled_qty, fill.quantity)
             self._filled_notional = _exact.total(self._filled_notional, fill.notional)
             self._fills += (fill,)
             self._trade_ids |= {fill.trade_id}
-        if isinstance(event, OrderAccepted) and event.venue_order_id:
-            self._venue_order_id = event.venue_order_id
-        if kind is OrderEventKind.PENDING_UPDATE:
+        elif kind is _KIND_ACCEPTED:
+            assert isinstance(event, OrderAccepted)
+            if event.venue_order_id:
+                self._venue_order_id = event.venue_order_id
+        elif kind is _KIND_PENDING_UPDATE:
             self._update_in_flight = True
-        elif kind in (OrderEventKind.UPDATED, OrderEventKind.UPDATE_REJECTED):
+        elif kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED:
             self._update_in_flight = False
         self._terms = terms
         self._working = working
         self._status = status
+        self._closed = status in _CLOSED
+        self._pending = status in _PENDING
         self._events += (event,)
         return status
 
-    def _check_fill(self, fill: Fill) -> None:
-        subject = f"order {self.client_order_id}"
-        if fill.symbol != self.symbol:
-            raise ValidationError("fill.symbol", fill.symbol, f"is not {self.symbol}", subject)
-        if fill.side is not self.side:
-            raise ValidationError("fill.side", fill.side, f"is not {self.side}", subject)
+    def _check_fill(self, fill: Fill, leaves: Decimal) -> None:
+        terms = self._terms
+        if fill.symbol != terms.symbol:
+            rule = f"is not {self.symbol}"
+            raise ValidationError("fill.symbol", fill.symbol, rule, f"order {self.client_order_id}")
+        if fill.side is not terms.side:
+            rule = f"is not {self.side}"
+            raise ValidationError("fill.side", fill.side, rule, f"order {self.client_order_id}")
         if fill.trade_id in self._trade_ids:
+            subject = f"order {self.client_order_id}"
             raise DuplicateFillError("trade_id", fill.trade_id, "already applied", subject)
-        if fill.quantity > self.leaves_qty:
+        if fill.quantity > leaves:
             rule = (
                 f"would overfill: filled_qty {self.filled_qty} + fill > quantity"
                 f" {self.quantity} (leaves_qty {self.leaves_qty})"
             )
+            subject = f"order {self.client_order_id}"
             raise OverfillError("fill.quantity", fill.quantity, rule, subject)
 
     def _amended(self, event: OrderUpdated) -> OrderTerms:

@@ -27,21 +27,32 @@ class Position:
     ts_event: int
 
     def __post_init__(self) -> None:
+        # Each check inline for the plain valid value, the _checks function otherwise (it
+        # refuses with the message, or accepts what the inline test is too narrow for).
         symbol = _checks.text("symbol", self.symbol)
         _checks.text("currency", self.currency, symbol)
-        quantity = _checks.decimal("quantity", self.quantity, symbol)
-        entry = _checks.non_negative("avg_entry_price", self.avg_entry_price, symbol)
-        if quantity == 0 and entry != 0:
+        quantity, entry = self.quantity, self.avg_entry_price
+        if not (type(quantity) is Decimal and quantity.is_finite()):
+            quantity = _checks.decimal("quantity", quantity, symbol)
+        if not (type(entry) is Decimal and entry.is_finite() and entry >= 0):
+            entry = _checks.non_negative("avg_entry_price", entry, symbol)
+        flat = not quantity
+        if flat and entry:
             raise ValidationError(
                 "avg_entry_price", entry, "set on a flat position (rule: 0 when flat)", symbol
             )
-        if quantity != 0 and entry == 0:
+        if not flat and not entry:
             raise ValidationError(
                 "avg_entry_price", entry, "is 0 on an open position (rule: > 0)", symbol
             )
-        _checks.decimal("realized_pnl", self.realized_pnl, symbol)
-        _checks.decimal("fees", self.fees, symbol)
-        _checks.timestamp_ns("ts_event", self.ts_event, symbol)
+        pnl, fees = self.realized_pnl, self.fees
+        if not (type(pnl) is Decimal and pnl.is_finite()):
+            _checks.decimal("realized_pnl", pnl, symbol)
+        if not (type(fees) is Decimal and fees.is_finite()):
+            _checks.decimal("fees", fees, symbol)
+        ts = self.ts_event
+        if type(ts) is not int or ts < 0:
+            _checks.timestamp_ns("ts_event", ts, symbol)
 
     @property
     def is_flat(self) -> bool:

@@ -67,6 +67,16 @@ __all__ = ["Anomaly", "OrderManager", "PreTradeCheck", "RiskDenied"]
 MAX_PREFIX = 20
 """Leaves 16 characters for the counter within the 36 a client order id may have."""
 
+# Enum members read on every order, bound once: on Python 3.11 reading a member off its
+# class goes through the metaclass's __getattr__ slot (about 0.3 us a time).
+_EMULATED = Handling.EMULATED
+_VENUE = Handling.VENUE
+_GTD = TimeInForce.GTD
+_INITIALIZED = OrderStatus.INITIALIZED
+_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+_BRACKET_SYNC_EVENTS = (OrderFilled, OrderUpdated, OrderUpdateRejected)
+"""Venue answers after which an open order's bracket exits are resized."""
+
 
 class PreTradeCheck(Protocol):
     def check(self, terms: OrderTerms, now_ns: int) -> str | None:
@@ -150,7 +160,7 @@ class OrderManager:
             for o in self._orders.values()
             if not o.is_closed
             and (symbol is None or o.symbol == symbol)
-            and o.status is not OrderStatus.INITIALIZED
+            and o.status is not _INITIALIZED
         )
 
     def bracket(self, bracket_id: str) -> Bracket:
@@ -167,7 +177,7 @@ class OrderManager:
         return cid
 
     def is_emulated(self, client_order_id: str) -> bool:
-        return self._handling.get(client_order_id) is Handling.EMULATED
+        return self._handling.get(client_order_id) is _EMULATED
 
     @property
     def emulating(self) -> bool:
@@ -257,7 +267,7 @@ class OrderManager:
         """Asks for the order to be canceled; False when it is already closed or a cancel
         is already in flight (nothing to do)."""
         order = self.order(self.successor(client_order_id))
-        if order.is_closed or order.status is OrderStatus.PENDING_CANCEL:
+        if order.is_closed or order.status is _PENDING_CANCEL:
             return False
         self._cancel(order, reason="USER_CANCEL")
         return True
@@ -416,9 +426,7 @@ class OrderManager:
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
         """Write-ahead: check, journal, then apply (cannot fail after the check)."""
-        prepared = order.prepare(event)
-        self._journal(event)
-        order.commit(prepared)
+        order.apply_after(event, self._store.append)
         for listener in self._listeners:
             listener(order, event)
 
@@ -444,8 +452,8 @@ class OrderManager:
             terms.order_type not in caps.order_types
             or terms.trigger_source not in caps.trigger_sources
         ):
-            return Handling.EMULATED
-        return Handling.VENUE
+            return _EMULATED
+        return _VENUE
 
     def _create_and_send(self, fields: Mapping[str, object], **links: str | None) -> Order:
         for name in ("client_order_id", "ts_init"):
@@ -478,15 +486,15 @@ class OrderManager:
             self._after_close(order)
             return
         if (
-            terms.time_in_force is TimeInForce.GTD
+            terms.time_in_force is _GTD
             and terms.expire_time_ns is not None
             and (
-                self._handling[cid] is Handling.EMULATED
-                or TimeInForce.GTD not in self._venue.capabilities.time_in_force
+                self._handling[cid] is _EMULATED
+                or _GTD not in self._venue.capabilities.time_in_force
             )
         ):
             self._local_expiry[cid] = terms.expire_time_ns
-        if self._handling[cid] is Handling.EMULATED:
+        if self._handling[cid] is _EMULATED:
             try:
                 self._emulator.arm(order, self._user_stop_for(terms))
             except DomainError as err:
@@ -534,7 +542,7 @@ class OrderManager:
     def _cancel(self, order: Order, *, reason: str) -> None:
         cid = order.client_order_id
         now = self._clock.now_ns()
-        if order.status is OrderStatus.INITIALIZED:  # held locally (a bracket exit)
+        if order.status is _INITIALIZED:  # held locally (a bracket exit)
             self._apply(order, OrderCanceled(client_order_id=cid, ts_event=now, reason=reason))
             self._after_close(order)
             return
@@ -564,11 +572,13 @@ class OrderManager:
             plan = self._replacing.pop(cid, None)
             if plan is not None and isinstance(event, OrderCanceled):
                 self._send_replacement(order, plan)
-            self._after_close(order)
+            if self._bracket_of:  # no bracket, nothing to sync
+                self._after_close(order)
         elif isinstance(event, OrderCancelRejected):
             self._replacing.pop(cid, None)
         if (
-            isinstance(event, OrderFilled | OrderUpdated | OrderUpdateRejected)
+            self._bracket_of
+            and isinstance(event, _BRACKET_SYNC_EVENTS)
             and not order.is_closed
         ):
             self._sync_bracket_of(cid)

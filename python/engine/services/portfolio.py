@@ -45,6 +45,9 @@ from engine.domain.position import Position
 
 __all__ = ["DEFAULT_ACCOUNT", "MONEY_DECIMALS", "FeePrice", "Portfolio", "PortfolioError"]
 
+_BUY = OrderSide.BUY  # bound once: reading a member off its enum class is slow on 3.11
+_SPOT = InstrumentKind.SPOT
+
 DEFAULT_ACCOUNT = "main"
 MONEY_DECIMALS = 18
 """Money is exact to 10^-18 (the core's `Money`); finer amounts are refused."""
@@ -65,13 +68,15 @@ class PortfolioError(DomainError):
 
 @dataclass(slots=True)
 class _Book:
-    """One instrument's position, its account and the time of its last fill."""
+    """One instrument's position, its account and the time of its last fill; `view` is
+    the domain Position last built from it (None once a fill changes it)."""
 
     instrument: Instrument
     account: str
     leverage: int
     position: _core.Position
     ts_event: int = 0
+    view: Position | None = None
 
 
 class Portfolio:
@@ -84,6 +89,9 @@ class Portfolio:
         self._fee_price = fee_price
         self._books: dict[str, _Book] = {}
         self._accounts: dict[str, _core.Balances] = {}
+        # Balances as Decimals per account, built on demand and dropped on every change:
+        # the kernel, the strategy and the risk gate ask far more often than fills come.
+        self._balance_views: dict[str, dict[str, Decimal]] = {}
         for instrument in instruments:
             self.add_instrument(instrument)
 
@@ -116,9 +124,11 @@ class Portfolio:
         text = _money_text("amount", amount, account)
         balances = self._balances_of(account)
         try:
-            return Decimal(balances.credit(code, text))
+            total = Decimal(balances.credit(code, text))
         except ValueError as err:
             raise PortfolioError("amount", amount, f"refused: {err}", account) from err
+        self._balance_views.pop(account, None)
+        return total
 
     # --- fills ------------------------------------------------------------------------
     def apply_fill(self, fill: Fill) -> Decimal:
@@ -133,11 +143,11 @@ class Portfolio:
         fee = _money_text("fee", fill.fee, subject)
         fee_asset = _asset_code("fee_currency", fill.fee_currency, subject)
         fee_price = self._fee_price_text(fill, instrument, subject)
-        side = 0 if fill.side is OrderSide.BUY else 1
+        side = 0 if fill.side is _BUY else 1
         balances = self._balances_of(book.account)
         apply = (
             balances.apply_spot_fill
-            if instrument.kind is InstrumentKind.SPOT
+            if instrument.kind is _SPOT
             else balances.apply_linear_fill
         )
         try:
@@ -155,6 +165,8 @@ class Portfolio:
         except ValueError as err:
             raise PortfolioError("fill", fill.trade_id, f"refused: {err}", subject) from err
         book.ts_event = fill.ts_event
+        book.view = None
+        self._balance_views.pop(book.account, None)
         return Decimal(delta)
 
     def _fee_price_text(self, fill: Fill, instrument: Instrument, subject: str) -> str | None:
@@ -177,9 +189,11 @@ class Portfolio:
         """The position as a domain value; the average entry is rounded half-even at
         10^-18 (the exact fraction is `cost_basis / qty` ticks in the core)."""
         book = self._book(symbol)
+        if book.view is not None:  # immutable, and nothing changed since it was built
+            return book.view
         core = book.position
         entry = core.avg_entry_price("half_even")
-        return Position(
+        book.view = Position(
             symbol=symbol,
             currency=book.instrument.quote,
             quantity=book.instrument.lots_to_qty(core.qty),
@@ -188,6 +202,7 @@ class Portfolio:
             fees=Decimal(core.fees_paid),
             ts_event=book.ts_event,
         )
+        return book.view
 
     def quantity(self, symbol: str) -> Decimal:
         """The signed position quantity alone (cheap: the risk gate asks on every order)."""
@@ -223,10 +238,14 @@ class Portfolio:
     def balances(self, account: str = DEFAULT_ACCOUNT) -> dict[str, Decimal]:
         """Every asset the account has touched, sorted by code (empty for an unknown
         account: nothing was booked there)."""
-        balances = self._accounts.get(account)
-        if balances is None:
-            return {}
-        return {asset: Decimal(amount) for asset, amount in balances.as_dict().items()}
+        view = self._balance_views.get(account)
+        if view is None:
+            balances = self._accounts.get(account)
+            if balances is None:
+                return {}
+            view = {asset: Decimal(amount) for asset, amount in balances.as_dict().items()}
+            self._balance_views[account] = view
+        return dict(view)  # the caller's own copy
 
     def equity(
         self,
@@ -256,7 +275,7 @@ class Portfolio:
                 mark = self._spot_mark(asset, currency, marks, account)
                 total = _exact.total(total, _exact.product(amount, mark))
         for book in books:
-            if book.instrument.kind is InstrumentKind.SPOT or book.position.qty == 0:
+            if book.instrument.kind is _SPOT or book.position.qty == 0:
                 continue
             if book.instrument.quote != currency:
                 rule = f"settles in {book.instrument.quote}, not {currency} (rule: one currency)"
@@ -298,14 +317,22 @@ def _mark(marks: Mapping[str, Decimal], symbol: str, account: str) -> Decimal:
 
 def _asset_code(field_name: str, code: str, subject: str) -> str:
     """An asset code the core accepts (1-16 printable ASCII characters, no spaces); the
-    rule is the core's, asked through a read-only lookup."""
+    rule is the core's, asked through a read-only lookup (once per code)."""
+    if type(code) is str and code in _ASSET_CODES:
+        return code
     try:
         _ASSET_RULE.get(code)
     except ValueError as err:
         detail = str(err).split("(rule: ", 1)[-1].rstrip(")")
         rule = f"is not an asset code (rule: {detail})"
         raise ValidationError(field_name, code, rule, subject) from err
+    if type(code) is str and len(_ASSET_CODES) < 1024:
+        _ASSET_CODES.add(code)
     return code
+
+
+_ASSET_CODES: set[str] = set()
+"""Codes the core accepted (a handful per process)."""
 
 
 _ASSET_RULE = _core.Balances()
@@ -316,13 +343,17 @@ def _money_text(field_name: str, value: Decimal, subject: str) -> str:
     """Exact text for the core; a non-zero digit beyond the 18th decimal cannot be booked
     without rounding, so it is refused here rather than rounded."""
     number = _checks.decimal(field_name, value, subject)
+    text = _plain(number)
+    dot = text.find(".")
+    if dot < 0 or len(text) - dot - 1 <= MONEY_DECIMALS:  # the common case, without as_tuple
+        return text
     _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)  # finite by the check above
     beyond = -exponent - MONEY_DECIMALS
     if beyond > 0 and any(digits[max(0, len(digits) - beyond) :]):
         rule = f"has more than {MONEY_DECIMALS} decimals (rule: money is exact to 10^-18)"
         raise PrecisionError(field_name, number, rule, subject)
-    return _plain(number)
+    return text
 
 
 def _plain(value: Decimal) -> str:
