@@ -5,22 +5,28 @@ instruments, the strategy); `container.<provider>.override(...)` swaps any adapt
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from adapters.backtest import PortfolioAccount, VenueMids
-from adapters.clocks import SimulatedClock
+from adapters.clocks import AcceleratedClock, SimulatedClock
+from adapters.feeds.replay import ReplayFeed
+from adapters.paper import PaperAccount, PaperError, load_accounts
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine.domain.instrument import Instrument
 from engine.kernel import Kernel
+from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
-from engine.services.risk import RiskLimits, RiskService
+from engine.services.recovery import Recovered, recover_run
+from engine.services.risk import RiskByAccount, RiskLimits, RiskService
 from engine.strategy import Strategy
 
-__all__ = ["BacktestContainer"]
+__all__ = ["BacktestContainer", "PaperContainer"]
 
 
 def _portfolio(instruments: dict[str, Instrument], cash: Decimal) -> Portfolio:
@@ -49,6 +55,33 @@ def _bar_interval(strategy: Strategy[Any]) -> int | None:
     return int(value) if value else None
 
 
+def _kernel_provider(
+    instruments: Any,
+    strategy: Any,
+    venue: Any,
+    order_manager: Any,
+    portfolio: Any,
+    store: Any,
+    clock: Any,
+    equity_interval_ns: Any,
+    **extra: Any,
+) -> providers.Singleton[Kernel]:
+    """The kernel over a container's providers (every mode wires it the same way)."""
+    return providers.Singleton(
+        Kernel,
+        instruments=instruments,
+        strategy=strategy,
+        venue=venue,
+        order_manager=order_manager,
+        portfolio=portfolio,
+        store=store,
+        clock=clock,
+        equity_interval_ns=equity_interval_ns,
+        bar_interval_ns=providers.Callable(_bar_interval, strategy),
+        **extra,
+    )
+
+
 class BacktestContainer(containers.DeclarativeContainer):
     instruments = providers.Dependency(instance_of=dict)
     strategy = providers.Dependency(instance_of=Strategy)
@@ -72,15 +105,149 @@ class BacktestContainer(containers.DeclarativeContainer):
         instruments=instruments,
         risk=risk,
     )
-    kernel = providers.Singleton(
-        Kernel,
-        instruments=instruments,
-        strategy=strategy,
-        venue=venue,
-        order_manager=order_manager,
-        portfolio=portfolio,
-        store=store,
-        clock=clock,
-        equity_interval_ns=equity_interval_ns,
-        bar_interval_ns=providers.Callable(_bar_interval, strategy),
+    kernel = _kernel_provider(
+        instruments, strategy, venue, order_manager, portfolio, store, clock, equity_interval_ns
+    )
+
+
+# --- paper mode ------------------------------------------------------------------------
+Loaded = tuple[list[Any], dict[str, Instrument], dict[str, list[str]]]
+"""What `load_accounts` returns: the streams, the instruments, account -> its symbols."""
+
+
+def _replay_feed(loaded: Loaded, sleep: Callable[[float], None]) -> ReplayFeed:
+    return ReplayFeed(loaded[0], sleep=sleep)
+
+
+def _start_ns(feed: ReplayFeed, resume_from_ns: int | None) -> int:
+    first = feed.first_ts
+    if first is None:
+        raise PaperError("data: the recordings hold no messages")
+    return first if resume_from_ns is None else max(first, resume_from_ns)
+
+
+def _paced_clock(
+    feed: ReplayFeed, start_ns: int, speed: float, monotonic_ns: Callable[[], int]
+) -> AcceleratedClock:
+    clock = AcceleratedClock(start_ns, speed, monotonic_ns=monotonic_ns)
+    feed.start(clock)  # the feed paces its messages on this clock from now on
+    return clock
+
+
+def _paper_venue(
+    loaded: Loaded, clock: AcceleratedClock, settings: SimSettings, feed: ReplayFeed
+) -> SimulatedVenue:
+    rules = {m.symbol: m.rule for m in feed.markets}
+    return SimulatedVenue(loaded[1], clock, settings, rules=rules)
+
+
+def _paper_portfolio(
+    accounts: Sequence[PaperAccount], loaded: Loaded, limits: RiskLimits
+) -> Portfolio:
+    portfolio = Portfolio()
+    for account in accounts:
+        for symbol in loaded[2][account.name]:
+            instrument = loaded[1][symbol]
+            portfolio.add_instrument(instrument, account=account.name, leverage=limits.leverage)
+    return portfolio
+
+
+def _risk_by_account(
+    loaded: Loaded, limits: RiskLimits, portfolio: Portfolio, venue: SimulatedVenue
+) -> RiskByAccount:
+    """Each account's instruments checked against that account only."""
+    instruments, by_account = loaded[1], loaded[2]
+    services: dict[str, RiskService] = {}
+    for account, symbols in by_account.items():
+        service = RiskService(
+            {s: instruments[s] for s in symbols},
+            dict.fromkeys(symbols, limits),
+            account=PortfolioAccount(portfolio, symbols, account),
+            market=VenueMids(venue),
+        )
+        services.update(dict.fromkeys(symbols, service))
+    return RiskByAccount(services)
+
+
+def _recovered(
+    resume_from_ns: int | None,
+    store: Store,
+    loaded: Loaded,
+    venue: SimulatedVenue,
+    clock: AcceleratedClock,
+    risk: RiskByAccount,
+    portfolio: Portfolio,
+) -> Recovered | None:
+    """A resumed run's orders, portfolio and counters rebuilt from its journal; None
+    for a new run."""
+    if resume_from_ns is None:
+        return None
+    return recover_run(
+        store, instruments=loaded[1], venue=venue, clock=clock, risk=risk, portfolio=portfolio
+    )
+
+
+def _paper_order_manager(
+    recovered: Recovered | None,
+    venue: SimulatedVenue,
+    store: Store,
+    clock: AcceleratedClock,
+    loaded: Loaded,
+    risk: RiskByAccount,
+) -> OrderManager:
+    if recovered is not None:
+        return recovered.order_manager
+    return OrderManager(venue=venue, store=store, clock=clock, instruments=loaded[1], risk=risk)
+
+
+def _first_account(accounts: Sequence[PaperAccount]) -> str:
+    return accounts[0].name
+
+
+def _instruments(loaded: Loaded) -> dict[str, Instrument]:
+    return loaded[1]
+
+
+class PaperContainer(containers.DeclarativeContainer):
+    """Paper mode: a market-data feed paced on its clock, the simulated venue, one
+    portfolio with an account per `PaperAccount`, each instrument risk-checked against
+    its own account, and (`resume_from_ns` given) the order manager rebuilt from the
+    store. The feed here is a recording (`ReplayFeed`); `sleep` and `monotonic_ns`
+    replace the real ones so that tests play a recording instantly."""
+
+    accounts = providers.Dependency(instance_of=list)
+    strategy = providers.Dependency(instance_of=Strategy)
+    store: providers.Dependency[Any] = providers.Dependency()
+    settings = providers.Dependency(instance_of=SimSettings)
+    limits = providers.Dependency(instance_of=RiskLimits)
+    speed = providers.Object(1.0)
+    equity_interval_ns = providers.Dependency(instance_of=int, default=1_000_000_000)
+    resume_from_ns: providers.Object[int | None] = providers.Object(None)
+    sleep = providers.Object(time.sleep)
+    monotonic_ns = providers.Object(time.monotonic_ns)
+
+    loaded = providers.Singleton(load_accounts, accounts)
+    instruments = providers.Callable(_instruments, loaded)
+    feed = providers.Singleton(_replay_feed, loaded, sleep)
+    start_ns = providers.Singleton(_start_ns, feed, resume_from_ns)
+    clock = providers.Singleton(_paced_clock, feed, start_ns, speed, monotonic_ns)
+    venue = providers.Singleton(_paper_venue, loaded, clock, settings, feed)
+    portfolio = providers.Singleton(_paper_portfolio, accounts, loaded, limits)
+    risk = providers.Singleton(_risk_by_account, loaded, limits, portfolio, venue)
+    recovered = providers.Singleton(
+        _recovered, resume_from_ns, store, loaded, venue, clock, risk, portfolio
+    )
+    order_manager = providers.Singleton(
+        _paper_order_manager, recovered, venue, store, clock, loaded, risk
+    )
+    kernel = _kernel_provider(
+        instruments,
+        strategy,
+        venue,
+        order_manager,
+        portfolio,
+        store,
+        clock,
+        equity_interval_ns,
+        account=providers.Callable(_first_account, accounts),
     )

@@ -22,7 +22,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from adapters.backtest import DEFAULT_LIMITS, PortfolioAccount, VenueMids, load_streams
+from dependency_injector import providers
+
+from adapters.backtest import DEFAULT_LIMITS, load_streams
 from adapters.clocks import AcceleratedClock
 from adapters.feeds.replay import ReplayFeed
 from adapters.venues.simulated import SimSettings, SimulatedVenue
@@ -31,14 +33,8 @@ from engine.kernel import Kernel, KernelStats, MarketStream
 from engine.ports import Store
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
-from engine.services.recovery import (
-    Recovered,
-    fund_account,
-    recover_run,
-    resend_in_flight,
-    restore_venue,
-)
-from engine.services.risk import RiskByAccount, RiskLimits, RiskService
+from engine.services.recovery import Recovered, fund_account, resend_in_flight, restore_venue
+from engine.services.risk import RiskLimits
 from engine.strategy import Strategy
 
 __all__ = ["PaperAccount", "PaperError", "PaperRun", "build_paper"]
@@ -123,69 +119,28 @@ def build_paper(
     part-way (books rebuilt from the messages up to it; the caller recovers orders and
     balances from the store). `sleep` and `monotonic_ns` replace the real ones (tests
     run a recording instantly and deterministically with a fake pair)."""
-    streams, instruments, by_account = load_accounts(accounts)
-    feed = ReplayFeed(streams) if sleep is None else ReplayFeed(streams, sleep=sleep)
-    first = feed.first_ts
-    if first is None:
-        raise PaperError("data: the recordings hold no messages")
-    start = first if resume_from_ns is None else max(first, resume_from_ns)
-    clock = (
-        AcceleratedClock(start, speed)
-        if monotonic_ns is None
-        else AcceleratedClock(start, speed, monotonic_ns=monotonic_ns)
-    )
-    feed.start(clock)
-    venue = SimulatedVenue(
-        instruments,
-        clock,
-        settings or SimSettings(),
-        rules={m.symbol: m.rule for m in feed.markets},
-    )
-    portfolio = Portfolio()
-    lim = limits or DEFAULT_LIMITS
-    for account in accounts:
-        for symbol in by_account[account.name]:
-            portfolio.add_instrument(
-                instruments[symbol], account=account.name, leverage=lim.leverage
-            )
-    services = {}
-    for account in accounts:
-        symbols = by_account[account.name]
-        service = RiskService(
-            {s: instruments[s] for s in symbols},
-            dict.fromkeys(symbols, lim),
-            account=PortfolioAccount(portfolio, symbols, account.name),
-            market=VenueMids(venue),
-        )
-        services.update(dict.fromkeys(symbols, service))
-    risk = RiskByAccount(services)
-    recovered: Recovered | None = None
-    recovered_state: dict[str, dict[str, Any]] | None = None
-    if resume_from_ns is None:
-        om = OrderManager(venue=venue, store=store, clock=clock, instruments=instruments, risk=risk)
-    else:
-        recovered = recover_run(
-            store,
-            instruments=instruments,
-            venue=venue,
-            clock=clock,
-            risk=risk,
-            portfolio=portfolio,
-        )
-        om = recovered.order_manager
-        recovered_state = recovered.state()
-    kernel = Kernel(
-        instruments=instruments,
+    from adapters.container import PaperContainer
+
+    container = PaperContainer(
+        accounts=list(accounts),
         strategy=strategy,
-        venue=venue,
-        order_manager=om,
-        portfolio=portfolio,
         store=store,
-        clock=clock,
-        account=accounts[0].name,
+        settings=settings or SimSettings(),
+        limits=limits or DEFAULT_LIMITS,
+        speed=providers.Object(speed),
         equity_interval_ns=equity_interval_ns,
-        bar_interval_ns=getattr(strategy.params, "bar_interval_ns", None) or None,
+        resume_from_ns=providers.Object(resume_from_ns),
     )
+    if sleep is not None:
+        container.sleep.override(providers.Object(sleep))
+    if monotonic_ns is not None:
+        container.monotonic_ns.override(providers.Object(monotonic_ns))
+    kernel = container.kernel()
+    feed, clock, venue = container.feed(), container.clock(), container.venue()
+    portfolio, om, start = container.portfolio(), container.order_manager(), container.start_ns()
+    instruments, by_account = container.instruments(), container.loaded()[2]
+    recovered: Recovered | None = container.recovered()
+    recovered_state = None if recovered is None else recovered.state()
     for market in feed.markets:
         kernel.add_market(market.symbol, market.rule, market.data_lot_size)
     primed = 0

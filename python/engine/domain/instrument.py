@@ -167,9 +167,7 @@ class Instrument:
         memo = self._memo.quantities
         quantity = memo.get(lots) if type(lots) is int else None
         if quantity is None:
-            quantity = self._written(
-                Decimal(self._grid.lots_to_qty(lots)), self.quantity_precision
-            )
+            quantity = self._written(Decimal(self._grid.lots_to_qty(lots)), self.quantity_precision)
             if type(lots) is int:
                 _remember(memo, lots, quantity)
         return quantity
@@ -184,9 +182,7 @@ class Instrument:
             if known is not None:
                 return known
         value = _checks.non_negative("price", price, self.symbol)
-        rounded = self._written(
-            _round_to_step(value, self.tick_size, mode), self.price_precision
-        )
+        rounded = self._written(_round_to_step(value, self.tick_size, mode), self.price_precision)
         if type(price) is Decimal and type(mode) is Rounding:
             _remember(memo, key, rounded)
         return rounded

@@ -388,9 +388,7 @@ class OrderTerms:
                 rule = f"is not an int in 1..{MAX_SLIPPAGE_BPS} (rule: bps of the reference)"
                 raise ValidationError("max_slippage_bps", self.max_slippage_bps, rule, subject)
 
-        if self.post_only and not (
-            kind is _LIMIT and tif in (_GTC, _GTD)
-        ):
+        if self.post_only and not (kind is _LIMIT and tif in (_GTC, _GTD)):
             rule = "(rule: post_only only with LIMIT and GTC or GTD)"
             raise ValidationError("post_only", True, f"with {kind} {tif} {rule}", subject)
 
@@ -569,11 +567,7 @@ class Order:
         """The table column `event` falls in for this order (fills: by their size)."""
         if isinstance(event, OrderFilled):
             quantity = event.fill.quantity
-            return (
-                _FULL_FILL
-                if quantity == self.leaves_qty
-                else (_PARTIAL_FILL)
-            )
+            return _FULL_FILL if quantity == self.leaves_qty else (_PARTIAL_FILL)
         try:
             return EVENT_KINDS[type(event)]
         except KeyError:
@@ -686,9 +680,7 @@ class Order:
         working = self._working
         if kind is _KIND_TRIGGERED and not self._terms.order_type.is_triggered:
             raise self._refusal(event, kind, f"guard: {self.order_type} has no trigger")
-        if (
-            kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED
-        ) and not self._update_in_flight:
+        if (kind is _KIND_UPDATED or kind is _KIND_UPDATE_REJECTED) and not self._update_in_flight:
             raise self._refusal(event, kind, "guard: no amendment in flight")
         if status in _PENDING and kind in _PASS_THROUGH:
             moved = _TRANSITIONS_DICT.get((working, kind))

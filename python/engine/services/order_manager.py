@@ -576,11 +576,7 @@ class OrderManager:
                 self._after_close(order)
         elif isinstance(event, OrderCancelRejected):
             self._replacing.pop(cid, None)
-        if (
-            self._bracket_of
-            and isinstance(event, _BRACKET_SYNC_EVENTS)
-            and not order.is_closed
-        ):
+        if self._bracket_of and isinstance(event, _BRACKET_SYNC_EVENTS) and not order.is_closed:
             self._sync_bracket_of(cid)
 
     def _send_replacement(self, old: Order, plan: _Replace) -> None:

@@ -145,11 +145,7 @@ class Portfolio:
         fee_price = self._fee_price_text(fill, instrument, subject)
         side = 0 if fill.side is _BUY else 1
         balances = self._balances_of(book.account)
-        apply = (
-            balances.apply_spot_fill
-            if instrument.kind is _SPOT
-            else balances.apply_linear_fill
-        )
+        apply = balances.apply_spot_fill if instrument.kind is _SPOT else balances.apply_linear_fill
         try:
             delta = apply(
                 book.position,
