@@ -636,9 +636,10 @@ class SimVenue:
         spread by ahead^power / (ahead^power + behind^power), power 1..4); feed "l3"
         builds the book from KIND_L3_* rows and knows the queue exactly."""
 
-    def apply_events(self, events: npt.NDArray[np.void], row_offset: int = 0) -> None:
+    def apply_events(self, events: npt.NDArray[np.void], row_offset: int = 0) -> int:
         """Book messages and trade prints (EVENT_DTYPE), GIL released; pending commands
-        due before a row go first, a row at the same time as a command goes first."""
+        due before a row go first, a row at the same time as a command goes first.
+        Returns how many reports wait to be drained (0: nothing to drain)."""
 
     def on_mark(self, ts: int, price: int) -> None:
         """A mark price (market data at ts) for conditional orders with trigger_source

@@ -116,8 +116,12 @@ class _Market:
         return self._lot * lots
 
     def read_top(self, ts: int) -> BookTop:
-        bid, ask = self.book.best_bid(), self.book.best_ask()
-        self.raw_top = (bid, ask)
+        return self.top_of((self.book.best_bid(), self.book.best_ask()), ts)
+
+    def top_of(self, raw: tuple[Any, Any], ts: int) -> BookTop:
+        """The top from the book's (best bid, best ask) levels in ticks and lots."""
+        self.raw_top = raw
+        bid, ask = raw
         return BookTop(
             symbol=self.instrument.symbol,
             ts_event=ts,
@@ -285,8 +289,10 @@ class Kernel:
         self._pump()
         now = self.clock.now_ns()
         if kind == 2 and not market.book.stale:
-            if (market.book.best_bid(), market.book.best_ask()) != market.raw_top:
-                top = market.top = market.read_top(now)
+            book = market.book
+            raw = (book.best_bid(), book.best_ask())
+            if raw != market.raw_top:
+                top = market.top = market.top_of(raw, now)
                 if self.om.emulating:
                     self.om.on_quote(symbol, top.bid, top.ask)
                     self._pump()

@@ -306,20 +306,21 @@ impl PySimVenue {
         Ok(PySimVenue { inner, grid })
     }
 
-    /// Market-data rows (EVENT_DTYPE), applied with the GIL released.
+    /// Market-data rows (EVENT_DTYPE), applied with the GIL released. Returns how many
+    /// reports are waiting to be drained (0: a caller can skip `drain_reports`).
     #[pyo3(signature = (events, row_offset = 0))]
     fn apply_events(
         &mut self,
         py: Python<'_>,
         events: PyReadonlyArray1<'_, Event>,
         row_offset: u64,
-    ) -> PyResult<()> {
+    ) -> PyResult<usize> {
         let rows = events.as_slice().map_err(|_| {
             PyValueError::new_err("events: array must be C-contiguous (rule: use np.ascontiguousarray)")
         })?;
         let venue = &mut self.inner;
         py.detach(|| venue.on_events(rows, row_offset));
-        Ok(())
+        Ok(self.inner.reports().len())
     }
 
     fn advance_to(&mut self, ts: i64) {

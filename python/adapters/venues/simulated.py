@@ -146,9 +146,14 @@ class SimulatedVenue:
         self._cids: dict[tuple[str, int], str] = {}
         self._sides: dict[str, OrderSide] = {}
         self._fill_counts: dict[str, int] = {}
+        # Whether a report may be waiting: set by every call that can produce one (the
+        # market data only when its call says so), cleared by `drain`. Most book steps
+        # fill nothing, so most drains are skipped without a call per instrument.
+        self._pending = False
 
     # --- the port --------------------------------------------------------------------------
     def submit(self, terms: OrderTerms) -> None:
+        self._pending = True
         venue = self._venues[terms.symbol]
         side, order_type, qty, fields = self._order_args(terms)
         order_id = venue.submit(
@@ -162,6 +167,7 @@ class SimulatedVenue:
         self._register(terms, order_id)
 
     def cancel(self, client_order_id: str) -> None:
+        self._pending = True
         symbol, order_id = self._known(client_order_id)
         self._venues[symbol].cancel(self._clock.now_ns(), order_id)
 
@@ -173,6 +179,7 @@ class SimulatedVenue:
         price: Decimal | None = None,
         trigger_price: Decimal | None = None,
     ) -> None:
+        self._pending = True
         symbol, order_id = self._known(client_order_id)
         inst = self._instruments[symbol]
         self._venues[symbol].modify(
@@ -191,13 +198,16 @@ class SimulatedVenue:
 
     def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None:
         """Market data rows (EVENT_DTYPE) for one instrument, in time order."""
-        self._venue(symbol).apply_events(events)
+        if self._venue(symbol).apply_events(events):
+            self._pending = True
 
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
+        self._pending = True
         self._venue(symbol).on_mark(ts, self._instrument(symbol).price_to_ticks(price))
 
     def advance_to(self, ts: int) -> None:
         """Lets commands in flight arrive and GTD orders expire up to `ts`, on every venue."""
+        self._pending = True
         for venue in self._venues.values():
             venue.advance_to(ts)
 
@@ -218,6 +228,9 @@ class SimulatedVenue:
         """Every report produced since the last call, as domain events (per instrument in
         the order given at construction; within one, in the venue's order)."""
         out: list[OrderEvent] = []
+        if not self._pending:
+            return out
+        self._pending = False
         for symbol, venue in self._venues.items():
             for report in venue.drain_reports():
                 event = self._event(symbol, report)
@@ -243,6 +256,7 @@ class SimulatedVenue:
         (a limit order; a market one never rests). Later fills' trade ids go on from
         `fills + 1`. Returns the venue order id; ValueError (nothing changed) when the
         venue refuses it. Call `reserve_order_ids` first, so new ids pass every old one."""
+        self._pending = True
         inst = self._instrument(terms.symbol)
         venue = self._venues[terms.symbol]
         if triggered:
@@ -270,10 +284,12 @@ class SimulatedVenue:
 
     def reserve_order_ids(self, symbol: str, next_id: int) -> None:
         """`symbol`'s venue never hands out an id below `next_id` (ids of the old venue)."""
+        self._pending = True
         self._venue(symbol).reserve_ids(next_id)
 
     def set_position(self, symbol: str, quantity: Decimal) -> None:
         """The venue's own view of our position (reduce-only is held to it), signed."""
+        self._pending = True
         inst = self._instrument(symbol)
         lots = inst.qty_to_lots(abs(quantity))
         self._venues[symbol].set_position(lots if quantity >= 0 else -lots)

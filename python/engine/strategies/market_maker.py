@@ -15,6 +15,7 @@ account holds the base asset to deliver (a spot venue sells nothing it does not 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -65,6 +66,7 @@ class MarketMaker(Strategy[MarketMakerParams]):
         self._books: dict[str, dict[OrderSide, Order | None]] = {
             symbol: {OrderSide.BUY: None, OrderSide.SELL: None} for symbol in params.quoted
         }
+        self._grids: dict[str, _Grid] = {}
 
     def on_start(self, ctx: Context) -> None:
         """A resumed run finds its quotes still resting: adopt one per side (cancel any
@@ -79,35 +81,42 @@ class MarketMaker(Strategy[MarketMakerParams]):
                     ctx.cancel(order.client_order_id)
 
     def on_book(self, ctx: Context, top: BookTop) -> None:
-        p = self.params
         quotes = self._books.get(top.symbol)
         if quotes is None or top.bid is None or top.ask is None:
             return
-        instrument = ctx.instrument(top.symbol)
-        tick = instrument.tick_size
+        p = self.params
+        grid = self._grids.get(top.symbol) or self._grid(ctx, top.symbol)
+        tick = grid.tick
         inventory = ctx.position(top.symbol).quantity
-        skew = tick * p.skew_ticks * (inventory / p.quote_size)
-        mid = (top.bid + top.ask) / 2 - skew
-        want = {
-            OrderSide.BUY: _on_grid(mid - tick * p.half_spread_ticks, tick, ROUND_FLOOR),
-            OrderSide.SELL: _on_grid(mid + tick * p.half_spread_ticks, tick, ROUND_CEILING),
-        }
+        mid = (top.bid + top.ask) / 2 - grid.skew * (inventory / p.quote_size)
         # Never cross the market with a post-only quote.
-        want[OrderSide.BUY] = min(want[OrderSide.BUY], top.ask - tick)
-        want[OrderSide.SELL] = max(want[OrderSide.SELL], top.bid + tick)
+        bid = min(_on_grid(mid - grid.half_spread, tick, ROUND_FLOOR), top.ask - tick)
+        ask = max(_on_grid(mid + grid.half_spread, tick, ROUND_CEILING), top.bid + tick)
         # Spot delivers what it sells: no ask without the base asset in the account.
         uncovered = (
-            instrument.kind is InstrumentKind.SPOT
-            and ctx.balances(ctx.account(top.symbol)).get(instrument.base, Decimal(0))
-            < p.quote_size
+            grid.spot_base is not None
+            and ctx.balances(ctx.account(top.symbol)).get(grid.spot_base, _ZERO) < p.quote_size
         )
-        for side, price in want.items():
-            adds = (
-                (inventory >= p.max_inventory)
-                if side is OrderSide.BUY
-                else (inventory <= -p.max_inventory or uncovered)
-            )
-            self._keep(ctx, top.symbol, quotes, side, None if adds else price)
+        buy_full = inventory >= p.max_inventory
+        sell_full = inventory <= -p.max_inventory or uncovered
+        self._keep(ctx, top.symbol, grid, quotes, OrderSide.BUY, None if buy_full else bid)
+        self._keep(ctx, top.symbol, grid, quotes, OrderSide.SELL, None if sell_full else ask)
+
+    def _grid(self, ctx: Context, symbol: str) -> _Grid:
+        """The symbol's price offsets, worked out once (they depend only on the
+        instrument and the parameters)."""
+        p = self.params
+        instrument = ctx.instrument(symbol)
+        tick = instrument.tick_size
+        grid = _Grid(
+            tick=tick,
+            half_spread=tick * p.half_spread_ticks,
+            skew=tick * p.skew_ticks,
+            requote=tick * p.requote_ticks,
+            spot_base=instrument.base if instrument.kind is InstrumentKind.SPOT else None,
+        )
+        self._grids[symbol] = grid
+        return grid
 
     def on_order(self, ctx: Context, order: Order, event: OrderEvent) -> None:
         quotes = self._books.get(order.symbol)
@@ -127,20 +136,20 @@ class MarketMaker(Strategy[MarketMakerParams]):
         self,
         ctx: Context,
         symbol: str,
+        grid: _Grid,
         quotes: dict[OrderSide, Order | None],
         side: OrderSide,
         price: Decimal | None,
     ) -> None:
         quote = quotes[side]
-        if quote is not None and (quote.is_closed or quote.is_pending):
+        if quote is not None:
             if quote.is_closed:
                 quotes[side] = quote = None
-            else:
+            elif quote.is_pending:
                 return  # a request is in flight: wait for its answer
         if quote is not None:
             assert quote.price is not None
-            tick = ctx.instrument(symbol).tick_size
-            if price is not None and abs(quote.price - price) < tick * self.params.requote_ticks:
+            if price is not None and abs(quote.price - price) < grid.requote:
                 return
             ctx.cancel(quote.client_order_id)
             quotes[side] = None
@@ -155,6 +164,18 @@ class MarketMaker(Strategy[MarketMakerParams]):
             time_in_force=TimeInForce.GTC,
             post_only=True,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Grid:
+    tick: Decimal
+    half_spread: Decimal  # tick * half_spread_ticks
+    skew: Decimal  # tick * skew_ticks: the mid's shift per quote_size held
+    requote: Decimal  # tick * requote_ticks
+    spot_base: str | None  # the asset a spot ask delivers; None off spot
+
+
+_ZERO = Decimal(0)
 
 
 def _on_grid(price: Decimal, tick: Decimal, rounding: str) -> Decimal:
