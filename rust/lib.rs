@@ -12,6 +12,7 @@ pub mod fixed;
 pub mod l2;
 pub mod l3;
 pub mod money;
+pub mod plan;
 pub mod query;
 pub mod risk;
 pub mod side;

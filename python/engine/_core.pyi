@@ -44,6 +44,7 @@ __all__ = [
     "bars_from_events",
     "compute_stats",
     "from_units",
+    "plan_steps",
     "to_units",
 ]
 
@@ -289,6 +290,15 @@ class L2Book:
 
     def size_within(self, side: int, band: int) -> int:
         """Total size on `side` within `band` ticks of that side's touch (inclusive)."""
+
+def plan_steps(
+    events: npt.NDArray[np.void], rule: str, watch_trades: bool, stream: int = 0
+) -> list[tuple[int, int, int, int, int, int]]:
+    """The kernel's batches of one instrument's EVENT_DTYPE rows, GIL released:
+    (ts_first, stream, start, end, kind, ts_last) per step, in row order. A step ends
+    after a book message that changed the top (or a snapshot): kind 2; with
+    `watch_trades` each trade print is a step of its own: kind 1; other rows: kind 0.
+    Times are event times (receive time when unknown), never going back."""
 
 @final
 class L3Book:

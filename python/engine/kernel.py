@@ -57,10 +57,7 @@ from engine.strategy.base import Bar, BookTop, Strategy, Trade
 __all__ = ["Kernel", "KernelStats", "MarketStream"]
 
 _EQUITY_TIMER = "__equity__"
-_KIND_SNAPSHOT = 1
-_KIND_DIFF = 2
 _KIND_TRADE = 3
-_FLAG_END = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,71 +197,14 @@ class Kernel:
 
     def _plan(self, streams: Sequence[MarketStream]) -> list[tuple[int, int, int, int, int, int]]:
         """Steps (first time, stream, first row, end row, kind, last time) for every
-        stream, merged by time then stream index (streams interleave step by step).
-        kind 0: a run of rows; 1: one trade print (cut only when the strategy watches
-        prints or bars); 2: a run of rows ending with a book message that changed the
-        top (or a snapshot)."""
+        stream (`engine._core.plan_steps`: where each one's top changes, and its prints
+        when the strategy watches prints or bars), merged by time then stream index
+        (streams interleave step by step)."""
         watch_trades = self._wants["on_trade"] or bool(self._bar_interval)
         out: list[tuple[int, int, int, int, int, int]] = []
         for idx, s in enumerate(streams):
             self.add_market(s.symbol, s.rule, s.data_lot_size)
-            ev = s.events
-            n = len(ev)
-            if n == 0:
-                continue
-            kinds = ev["kind"]
-            ends = np.flatnonzero(
-                ((kinds == _KIND_SNAPSHOT) | (kinds == _KIND_DIFF))
-                & ((ev["flags"] & _FLAG_END) != 0)
-            )
-            # Where the top changed: tops recorded after each applied diff, on a scratch book.
-            scratch = _core.L2Book(s.rule)
-            result = scratch.apply_events(ev, record_tops=True)
-            tops = result.tops
-            change_rows: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-            diff_ends = ends[kinds[ends] == _KIND_DIFF]
-            if tops is not None and len(tops) and len(diff_ends):
-                last_ids = ev["seq_last"][diff_ends]
-                pos = np.searchsorted(last_ids, tops["seq"])
-                pos = np.clip(pos, 0, len(diff_ends) - 1)
-                rows = diff_ends[pos]
-                t = np.stack(
-                    [tops["bid_price"], tops["bid_qty"], tops["ask_price"], tops["ask_qty"]], axis=1
-                )
-                changed = np.ones(len(t), dtype=bool)
-                changed[1:] = np.any(t[1:] != t[:-1], axis=1)
-                change_rows = rows[changed]
-            snap_ends = ends[kinds[ends] == _KIND_SNAPSHOT]
-            trade_rows = (
-                np.flatnonzero(kinds == _KIND_TRADE)
-                if watch_trades
-                else np.zeros(0, dtype=np.int64)
-            )
-            book_cuts = np.union1d(change_rows, snap_ends)
-            ts = np.where(ev["ts_event"] != 0, ev["ts_event"], ev["ts_recv"])
-            ts = np.maximum.accumulate(ts)
-            # A trade row is its own step; book cuts end a run of rows at the message end.
-            marks = np.zeros(n, dtype=np.int8)
-            marks[book_cuts] = 1
-            marks[trade_rows] = 2
-            cuts = np.flatnonzero(marks)
-            bounds = np.union1d(np.concatenate([cuts + 1, trade_rows, [0, n]]), [])
-            starts, ends_ = bounds[:-1].astype(np.int64), bounds[1:].astype(np.int64)
-            last_marks = marks[ends_ - 1]
-            kind = np.where(
-                (last_marks == 2) & (ends_ - starts == 1), 1, np.where(last_marks == 1, 2, 0)
-            )
-            out.extend(
-                zip(
-                    ts[starts].tolist(),
-                    itertools.repeat(idx),
-                    starts.tolist(),
-                    ends_.tolist(),
-                    kind.tolist(),
-                    ts[ends_ - 1].tolist(),
-                    strict=False,
-                )
-            )
+            out += _core.plan_steps(s.events, s.rule, watch_trades, idx)
         if len(streams) > 1:
             out.sort(key=lambda step: (step[0], step[1], step[2]))
         return out

@@ -9,6 +9,7 @@ mod errors;
 mod events;
 mod fixed;
 mod l3;
+mod plan;
 mod risk;
 mod sim;
 mod stats;
@@ -24,6 +25,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     builder::register(m)?;
     books::register(m)?;
     l3::register(m)?;
+    plan::register(m)?;
     risk::register(m)?;
     accounting::register(m)?;
     sim::register(m)?;

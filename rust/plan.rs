@@ -1,0 +1,140 @@
+//! Step planning for a backtest: where the kernel cuts one instrument's event rows into
+//! batches, worked out in one pass before the run.
+//!
+//! A step ends where the strategy must look: after a book message that changed the top
+//! of book (or a snapshot), and around each trade print when the strategy watches
+//! prints (a print is a step of its own). Everything between is one run of rows that
+//! the kernel applies without calling the strategy. The top is tracked on a scratch
+//! book under the instrument's sequence rule, so the cuts see exactly what the kernel's
+//! own book will see (the first top recorded counts as a change: there is nothing
+//! before it to compare with); a top recorded after a diff is put on the END row of the first
+//! diff message whose last update id is not older than the top's (a diff replayed from
+//! the buffer when its snapshot arrives lands on its own message).
+
+use crate::event::{Event, FLAG_END, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
+use crate::l2::{L2Book, Rule};
+
+/// One batch of rows `start..end` (row indices into the instrument's events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// Time of the first row (event time, else receive time, never going back).
+    pub ts_first: i64,
+    pub start: usize,
+    pub end: usize,
+    pub kind: StepKind,
+    /// Time of the last row, on the same never-decreasing clock.
+    pub ts_last: i64,
+}
+
+/// What the strategy is shown after the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum StepKind {
+    /// Rows the strategy does not look at.
+    Rows = 0,
+    /// One trade print.
+    Trade = 1,
+    /// Rows ending with a book message that changed the top (or a snapshot).
+    Book = 2,
+}
+
+const CUT_BOOK: u8 = 1;
+const CUT_TRADE: u8 = 2;
+
+/// The steps of one instrument's rows, in row order.
+pub fn plan_steps(events: &[Event], rule: Rule, watch_trades: bool) -> Vec<Step> {
+    let n = events.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut cuts = vec![0u8; n];
+    mark_top_changes(events, rule, &mut cuts);
+    for (i, ev) in events.iter().enumerate() {
+        if ev.kind == KIND_SNAPSHOT && ev.flags & FLAG_END != 0 {
+            cuts[i] = CUT_BOOK;
+        } else if watch_trades && ev.kind == KIND_TRADE {
+            cuts[i] = CUT_TRADE;
+        }
+    }
+    let clock = running_time(events);
+    let mut steps = Vec::new();
+    let mut push = |start: usize, end: usize| {
+        let last = cuts[end - 1];
+        let kind = if last == CUT_TRADE && end - start == 1 {
+            StepKind::Trade
+        } else if last == CUT_BOOK {
+            StepKind::Book
+        } else {
+            StepKind::Rows
+        };
+        steps.push(Step {
+            ts_first: clock[start],
+            start,
+            end,
+            kind,
+            ts_last: clock[end - 1],
+        });
+    };
+    let mut start = 0;
+    for (i, &cut) in cuts.iter().enumerate() {
+        if cut == CUT_TRADE {
+            if i > start {
+                push(start, i);
+            }
+            push(i, i + 1);
+            start = i + 1;
+        } else if cut == CUT_BOOK {
+            push(start, i + 1);
+            start = i + 1;
+        }
+    }
+    if start < n {
+        push(start, n);
+    }
+    steps
+}
+
+/// Marks the END row of each diff message after which the top of book changed.
+fn mark_top_changes(events: &[Event], rule: Rule, cuts: &mut [u8]) {
+    let diff_ends: Vec<usize> = events
+        .iter()
+        .enumerate()
+        .filter(|(_, ev)| ev.kind == KIND_DIFF && ev.flags & FLAG_END != 0)
+        .map(|(i, _)| i)
+        .collect();
+    if diff_ends.is_empty() {
+        return;
+    }
+    let mut scratch = L2Book::new(rule);
+    let tops = scratch.apply_events(events, true, 0).tops;
+    let mut previous = None;
+    for top in &tops {
+        let level = Some((top.bid_price, top.bid_qty, top.ask_price, top.ask_qty));
+        if level != previous {
+            let at = diff_ends.partition_point(|&row| events[row].seq_last < top.seq);
+            cuts[diff_ends[at.min(diff_ends.len() - 1)]] = CUT_BOOK;
+        }
+        previous = level;
+    }
+}
+
+/// Each row's time: its event time (its receive time when that is unknown), never
+/// earlier than a row before it.
+fn running_time(events: &[Event]) -> Vec<i64> {
+    let mut now = i64::MIN;
+    events
+        .iter()
+        .map(|ev| {
+            let ts = if ev.ts_event != 0 {
+                ev.ts_event
+            } else {
+                ev.ts_recv
+            };
+            now = now.max(ts);
+            now
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
