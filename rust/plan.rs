@@ -47,16 +47,25 @@ pub fn plan_steps(events: &[Event], rule: Rule, watch_trades: bool) -> Vec<Step>
     if n == 0 {
         return Vec::new();
     }
+    // One pass over the rows (they are 72 bytes each: every pass streams the whole
+    // array): the cuts a row makes by its kind, the END rows of diff messages, and the
+    // running clock.
     let mut cuts = vec![0u8; n];
-    mark_top_changes(events, rule, &mut cuts);
+    let mut diff_ends = Vec::new();
+    let mut clock = Vec::with_capacity(n);
+    let mut now = i64::MIN;
     for (i, ev) in events.iter().enumerate() {
-        if ev.kind == KIND_SNAPSHOT && ev.flags & FLAG_END != 0 {
-            cuts[i] = CUT_BOOK;
-        } else if watch_trades && ev.kind == KIND_TRADE {
-            cuts[i] = CUT_TRADE;
+        now = now.max(if ev.ts_event != 0 { ev.ts_event } else { ev.ts_recv });
+        clock.push(now);
+        let end = ev.flags & FLAG_END != 0;
+        match ev.kind {
+            KIND_DIFF if end => diff_ends.push(i),
+            KIND_SNAPSHOT if end => cuts[i] = CUT_BOOK,
+            KIND_TRADE if watch_trades => cuts[i] = CUT_TRADE,
+            _ => {}
         }
     }
-    let clock = running_time(events);
+    mark_top_changes(events, rule, &diff_ends, &mut cuts);
     let mut steps = Vec::new();
     let mut push = |start: usize, end: usize| {
         let last = cuts[end - 1];
@@ -67,13 +76,7 @@ pub fn plan_steps(events: &[Event], rule: Rule, watch_trades: bool) -> Vec<Step>
         } else {
             StepKind::Rows
         };
-        steps.push(Step {
-            ts_first: clock[start],
-            start,
-            end,
-            kind,
-            ts_last: clock[end - 1],
-        });
+        steps.push(Step { ts_first: clock[start], start, end, kind, ts_last: clock[end - 1] });
     };
     let mut start = 0;
     for (i, &cut) in cuts.iter().enumerate() {
@@ -95,13 +98,7 @@ pub fn plan_steps(events: &[Event], rule: Rule, watch_trades: bool) -> Vec<Step>
 }
 
 /// Marks the END row of each diff message after which the top of book changed.
-fn mark_top_changes(events: &[Event], rule: Rule, cuts: &mut [u8]) {
-    let diff_ends: Vec<usize> = events
-        .iter()
-        .enumerate()
-        .filter(|(_, ev)| ev.kind == KIND_DIFF && ev.flags & FLAG_END != 0)
-        .map(|(i, _)| i)
-        .collect();
+fn mark_top_changes(events: &[Event], rule: Rule, diff_ends: &[usize], cuts: &mut [u8]) {
     if diff_ends.is_empty() {
         return;
     }
@@ -116,24 +113,6 @@ fn mark_top_changes(events: &[Event], rule: Rule, cuts: &mut [u8]) {
         }
         previous = level;
     }
-}
-
-/// Each row's time: its event time (its receive time when that is unknown), never
-/// earlier than a row before it.
-fn running_time(events: &[Event]) -> Vec<i64> {
-    let mut now = i64::MIN;
-    events
-        .iter()
-        .map(|ev| {
-            let ts = if ev.ts_event != 0 {
-                ev.ts_event
-            } else {
-                ev.ts_recv
-            };
-            now = now.max(ts);
-            now
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -113,7 +113,7 @@ class _Market:
         return self._lot * lots
 
     def read_top(self, ts: int) -> BookTop:
-        return self.top_of((self.book.best_bid(), self.book.best_ask()), ts)
+        return self.top_of(self.book.top(), ts)
 
     def top_of(self, raw: tuple[Any, Any], ts: int) -> BookTop:
         """The top from the book's (best bid, best ask) levels in ticks and lots."""
@@ -229,8 +229,7 @@ class Kernel:
         self._pump()
         now = self.clock.now_ns()
         if kind == 2 and not market.book.stale:
-            book = market.book
-            raw = (book.best_bid(), book.best_ask())
+            raw = market.book.top()
             if raw != market.raw_top:
                 top = market.top = market.top_of(raw, now)
                 if self.om.emulating:

@@ -22,6 +22,13 @@ macro_rules! book_queries {
             fn best_ask(&self) -> Option<$crate::query::Level> {
                 $crate::query::BookQueries::best_ask(&self.inner)
             }
+            /// (best bid, best ask) in one call: what a caller watching the top reads
+            /// at every step.
+            #[allow(clippy::type_complexity)]
+            fn top(&self) -> (Option<$crate::query::Level>, Option<$crate::query::Level>) {
+                let book = &self.inner;
+                ($crate::query::BookQueries::best_bid(book), $crate::query::BookQueries::best_ask(book))
+            }
             fn spread(&self) -> Option<i64> {
                 $crate::query::BookQueries::spread(&self.inner)
             }

@@ -26,6 +26,7 @@ def assert_queries_agree(rust: Any, ref: Any, prices: Iterable[int] = ()) -> Non
     assert rust.levels(1) == ref.levels(1)
     assert rust.best_bid() == ref.best_bid()
     assert rust.best_ask() == ref.best_ask()
+    assert rust.top() == (ref.best_bid(), ref.best_ask())
     assert rust.spread() == ref.spread()
     assert rust.mid_x2() == ref.mid_x2()
     assert rust.mid() == ref.mid()
