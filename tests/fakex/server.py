@@ -106,9 +106,10 @@ class FakeBinance:
         app.router.add_route("GET", "/futures/market/ws/{n}", self._ws_futures_market)
         app.router.add_route("GET", "/futures/private/ws", self._ws_futures_user)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                                     shutdown_timeout=0.5)
         loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.5)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())
         server = site._server
         assert server is not None
