@@ -7,6 +7,7 @@ everything before it are dropped, as a client following Binance's sync rules wou
 from __future__ import annotations
 
 import gzip
+import itertools
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,10 +30,13 @@ class Capture:
         self._it = _lines([paths] if isinstance(paths, Path) else list(paths))
         self.futures = futures
         self.snapshot: dict[str, Any] = {}
+        early: list[dict[str, Any]] = []  # diffs received before the snapshot may still cover it
         for msg in self._it:
             if "stream" not in msg:
                 self.snapshot = msg
                 break
+            early.append(msg)
+        self._it = itertools.chain(early, self._it)
         if not self.snapshot:
             raise ValueError(f"capture {paths}: no REST snapshot line")
         self._synced = False

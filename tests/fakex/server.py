@@ -424,6 +424,8 @@ class FakeBinance:
             msg = {429: "Too many requests; current limit is 6000 request weight per 1 MINUTE.",
                    418: "Way too many requests; IP banned until later."}.get(fault.status, "Internal error")
             code = {429: -1003, 418: -1003}.get(fault.status, -1001)
+            if fault.status >= 500:  # Binance's gateway answers 5xx with a plain page, not JSON
+                return web.Response(status=fault.status, text="Internal Server Error", headers=headers)
             return web.json_response({"code": code, "msg": msg}, status=fault.status, headers=headers)
         route = self._routes.get((request.method, request.path))
         if route is None:
