@@ -34,6 +34,21 @@ async def _client(fake: FakeBinance, cls: Any) -> Any:
     return ex
 
 
+async def _assert_in_sync(ex: Any, fake: FakeBinance, market: Any, sym: str) -> None:
+    """Waits (bounded) until ccxt applied every diff sent, then compares the top 20 levels."""
+    book = fake.venue(market).books["BTCUSDT"]
+    for _ in range(300):
+        ob = ex.orderbooks.get(sym)
+        if ob is not None and ob["nonce"] == book.last_update_id:
+            break
+        await asyncio.sleep(0.01)
+    ob = ex.orderbooks[sym]
+    assert ob["nonce"] == book.last_update_id
+    # ccxt's book = the 1000-level REST snapshot + diffs; the top 20 of each side agree exactly
+    for side in ("bids", "asks"):
+        assert ob[side][:20] == [[float(p), float(q)] for p, q in book.levels(side, 20)]
+
+
 @pytest.mark.parametrize(("cls", "market", "sym"), [(ccxtpro.binance, "spot", "BTC/USDT"),
                                                      (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")])
 def test_watch_order_book_top_equals_fake_book_after_diffs(fake: FakeBinance, cls: Any, market: Any,
@@ -44,15 +59,12 @@ def test_watch_order_book_top_equals_fake_book_after_diffs(fake: FakeBinance, cl
             first = asyncio.ensure_future(ex.watch_order_book(sym))
             await asyncio.to_thread(fake.wait_for, lambda: fake.subscribers(market) == 1)
             assert await asyncio.to_thread(fake.advance, 30, market) == 30
-            ob = await asyncio.wait_for(first, 5)
-            for _ in range(3):
-                await asyncio.to_thread(fake.advance, 20, market)
-                ob = await asyncio.wait_for(ex.watch_order_book(sym), 5)
-                bid, ask = fake.book_top(market)
-                if ob["nonce"] == fake.venue(market).books["BTCUSDT"].last_update_id:
-                    break
-            assert ob["nonce"] == fake.venue(market).books["BTCUSDT"].last_update_id
-            assert (ob["bids"][0][0], ob["asks"][0][0]) == (float(bid or 0), float(ask or 0))
+            await asyncio.wait_for(first, 5)
+            await asyncio.to_thread(fake.advance, 60, market)
+            await _assert_in_sync(ex, fake, market, sym)
+            bid, ask = fake.book_top(market)
+            assert ex.orderbooks[sym]["bids"][0][0] == float(bid or 0)
+            assert ex.orderbooks[sym]["asks"][0][0] == float(ask or 0)
         finally:
             await ex.close()
     run(go())
@@ -141,8 +153,8 @@ def test_ws_drop_and_refused_reconnect(fake: FakeBinance) -> None:
             again = asyncio.ensure_future(ex.watch_order_book("BTC/USDT"))
             await asyncio.to_thread(fake.wait_for, lambda: fake.subscribers("spot") == 1)
             await asyncio.to_thread(fake.advance, 10, "spot")
-            ob = await asyncio.wait_for(again, 5)
-            assert ob["nonce"] == fake.spot.books["BTCUSDT"].last_update_id
+            await asyncio.wait_for(again, 5)
+            await _assert_in_sync(ex, fake, "spot", "BTC/USDT")
         finally:
             await ex.close()
     run(go())
@@ -160,11 +172,17 @@ def test_depth_gap_is_detected_by_ccxt(fake: FakeBinance, cls: Any, market: Any,
             await asyncio.wait_for(first, 5)
             fake.faults.depth_gap(1)
             nxt = asyncio.ensure_future(ex.watch_order_book(sym))
+            await asyncio.sleep(0)
+            await asyncio.to_thread(fake.advance, 40, market)  # the capture mixes trades and diffs
             with pytest.raises(ccxt.ChecksumError):
-                for _ in range(5):
-                    await asyncio.to_thread(fake.advance, 2, market)
-                    await asyncio.wait_for(asyncio.shield(nxt), 1)
-                    nxt = asyncio.ensure_future(ex.watch_order_book(sym))
+                await asyncio.wait_for(nxt, 5)
+            # ccxt dropped the book; watching again re-syncs from a fresh REST snapshot
+            again = asyncio.ensure_future(ex.watch_order_book(sym))
+            await asyncio.to_thread(fake.wait_for, lambda: fake.subscribers(market) >= 1)
+            await asyncio.sleep(0.2)
+            await asyncio.to_thread(fake.advance, 40, market)
+            await asyncio.wait_for(again, 5)
+            await _assert_in_sync(ex, fake, market, sym)
         finally:
             await ex.close()
     run(go())
