@@ -82,14 +82,21 @@ def test_futures_watch_orders_and_my_trades_see_a_partial_fill(fake: FakeBinance
             o = await ex.create_order(sym, "limit", "buy", 0.005, 50000, {"clientOrderId": "w1"})
             got = await asyncio.wait_for(orders, 5)
             assert [(x["id"], x["status"]) for x in got] == [(o["id"], "open")]
+            # a watch resolves on the next message after it is called: start both before the fill
             trades = asyncio.ensure_future(ex.watch_my_trades(sym))
+            updates = asyncio.ensure_future(ex.watch_orders(sym))
             await asyncio.sleep(0.2)
             fake.fill(int(o["id"]), "0.002")
             (t,) = await asyncio.wait_for(trades, 5)
             assert (t["price"], t["amount"], t["order"]) == (50000.0, 0.002, o["id"])
             assert t["fee"]["cost"] == pytest.approx(0.02)  # 100 USDT * 0.02 % maker
-            upd = await asyncio.wait_for(ex.watch_orders(sym), 5)
-            assert (upd[-1]["filled"], upd[-1]["remaining"]) == (0.002, 0.003)
+            upd = await asyncio.wait_for(updates, 5)
+            assert (upd[-1]["id"], upd[-1]["status"], upd[-1]["filled"], upd[-1]["remaining"]) == (
+                o["id"], "open", 0.002, 0.003)
+            # REST agrees with the stream; the position is 0.002 long at 50000
+            assert (await ex.fetch_order(o["id"], sym))["filled"] == 0.002
+            (p,) = await ex.fetch_positions([sym])
+            assert (p["contracts"], p["entryPrice"]) == (0.002, 50000.0)
         finally:
             await ex.close()
     run(go())
