@@ -30,7 +30,9 @@ class Faults:
     ws_refuse_s: float = 0.0
     ws_duplicates: int = 0
     ws_swaps: int = 0
+    ws_swap_kind: str | None = None
     ws_malformed: int = 0
+    ws_malformed_style: str = "truncated"
     depth_gaps: int = 0
 
     def http_status(self, status: int, count: int = 1, *, retry_after: int | None = None,
@@ -58,15 +60,19 @@ class Faults:
         with self._lock:
             self.ws_duplicates = count
 
-    def reorder_ws(self, count: int = 1) -> None:
-        """`count` times, a market-data message is held back and sent after the next one."""
+    def reorder_ws(self, count: int = 1, *, kind: str | None = None) -> None:
+        """`count` times, a market-data message (of `kind` "depth" or "trade", or any) is held back
+        and sent right after the next message of the same stream."""
         with self._lock:
-            self.ws_swaps = count
+            self.ws_swaps, self.ws_swap_kind = count, kind
 
-    def malformed_ws(self, count: int = 1) -> None:
-        """The next `count` market-data messages are replaced by truncated (invalid) JSON."""
+    def malformed_ws(self, count: int = 1, *, style: str = "truncated") -> None:
+        """The next `count` market-data messages are sent as invalid JSON: "truncated" (cut in the
+        middle: no closing brace) or "garbled" (still wrapped in braces, a stray comma before the end)."""
+        if style not in ("truncated", "garbled"):
+            raise ValueError(f"malformed_ws style {style!r}: must be 'truncated' or 'garbled'")
         with self._lock:
-            self.ws_malformed = count
+            self.ws_malformed, self.ws_malformed_style = count, style
 
     def depth_gap(self, count: int = 1) -> None:
         """The next `count` depth diffs are applied to the fake's book but not sent (a sequence gap)."""

@@ -54,7 +54,7 @@ class FakeBinance:
                 raise ValueError(f"captures key {market!r}: must be 'spot' or 'futures'")
             self._load_capture(market, paths)  # type: ignore[arg-type]
         self._subs = 0
-        self._held: dict[Market, str | None] = {"spot": None, "futures": None}
+        self._held: dict[Market, tuple[str, str, str] | None] = {"spot": None, "futures": None}
         self._refuse_until = 0.0
         self._routes: dict[tuple[str, str], Route] = {}
         for r in rest_spot.routes(self) + rest_futures.routes(self):
@@ -363,24 +363,27 @@ class FakeBinance:
                 return fills
         else:
             fills = venue.on_print(symbol, Decimal(data["p"]), Decimal(data["q"]))
-        stream = f"{symbol.lower()}@{'depth@100ms' if kind == 'depth' else 'trade'}"
         text = orjson.dumps(data).decode()
         if self.faults.take("ws_malformed"):
-            text = text[: len(text) // 2]
+            text = (text[: len(text) // 2] if self.faults.ws_malformed_style == "truncated"
+                    else text[:-1] + ",}")
         copies = 2 if self.faults.take("ws_duplicates") else 1
+        # reorder: hold this message back and send it right after the next one of the same stream
         held = self._held[market]
-        if held is None and self.faults.take("ws_swaps"):
-            self._held[market] = text
+        if held is not None and held[0] != kind:
+            held = None  # only a message of the same stream can overtake it; keep holding
+        elif held is not None:
+            self._held[market] = None
+        if (held is None and self._held[market] is None
+                and self.faults.ws_swap_kind in (None, kind) and self.faults.take("ws_swaps")):
+            self._held[market] = (kind, symbol, text)
             return fills
-        self._held[market] = None
-        targets = [c for c in self.conns if c.market == market and c.kind == "market"
-                   and ws.wants(c, kind, symbol)]
-        del stream
-        for c in targets:
-            for _ in range(copies):
-                c.out.put_nowait(text)
-            if held is not None:
-                c.out.put_nowait(held)
+        for c in self.conns:
+            if c.market == market and c.kind == "market" and ws.wants(c, kind, symbol):
+                for _ in range(copies):
+                    c.out.put_nowait(text)
+                if held is not None:
+                    c.out.put_nowait(held[2])
         self.ws_sent[market] += 1
         await self._maybe_drop()
         await asyncio.sleep(0)  # let the writers run
