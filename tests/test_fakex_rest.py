@@ -1,4 +1,7 @@
-"""ccxt's own binance / binanceusdm classes against the fake over loopback REST: hand-checked money."""
+"""ccxt's own binance / binanceusdm classes against the fake over loopback REST.
+
+Money is hand-checked in the comments next to each assertion.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from typing import Any, TypeVar
 
 import ccxt.async_support as ccxta
 import pytest
+
 from fakex import FakeBinance
 
 T = TypeVar("T")
@@ -42,6 +46,7 @@ def test_spot_markets_and_filters(fake: FakeBinance) -> None:
             assert await ex.fetch_time() == fake.clock.now()
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -54,23 +59,32 @@ def test_spot_round_trip_with_partial_fill(fake: FakeBinance) -> None:
         try:
             ob = await ex.fetch_order_book("BTC/USDT", 5)
             assert ob["asks"][:2] == [[60000.0, 0.01], [60001.0, 0.02]]
-            m = await ex.create_order("BTC/USDT", "market", "buy", 0.02, None, {"clientOrderId": "m1"})
+            m = await ex.create_order(
+                "BTC/USDT", "market", "buy", 0.02, None, {"clientOrderId": "m1"}
+            )
             # 0.01 @ 60000 + 0.01 @ 60001 = 1200.01; fee 0.1 % = 1.20001 USDT
             assert (m["status"], m["filled"], m["cost"]) == ("closed", 0.02, 1200.01)
             bal = await ex.fetch_balance()
             assert bal["USDT"]["free"] == pytest.approx(8798.78999, abs=1e-9)
             assert Decimal(fake.balances["spot"]["USDT"][0]) == Decimal("8798.78999")
             assert bal["BTC"]["free"] == 0.02
-            s = await ex.create_order("BTC/USDT", "limit", "sell", 0.01, 61000, {"clientOrderId": "s1"})
+            s = await ex.create_order(
+                "BTC/USDT", "limit", "sell", 0.01, 61000, {"clientOrderId": "s1"}
+            )
             assert s["status"] == "open"
-            fake.push_trade("BTCUSDT", "61000.01", "0.004", "buy")  # prints through 61000: 0.004 fills
+            fake.push_trade(
+                "BTCUSDT", "61000.01", "0.004", "buy"
+            )  # prints through 61000: 0.004 fills
             o = await ex.fetch_order(s["id"], "BTC/USDT")
             assert (o["status"], o["filled"], o["remaining"]) == ("open", 0.004, 0.006)
             by_client = await ex.fetch_order(None, "BTC/USDT", {"origClientOrderId": "s1"})
             assert by_client["id"] == s["id"]
             trades = await ex.fetch_my_trades("BTC/USDT")
             assert [(t["price"], t["amount"], t["takerOrMaker"]) for t in trades] == [
-                (60000.0, 0.01, "taker"), (60001.0, 0.01, "taker"), (61000.0, 0.004, "maker")]
+                (60000.0, 0.01, "taker"),
+                (60001.0, 0.01, "taker"),
+                (61000.0, 0.004, "maker"),
+            ]
             # 244 USDT less 0.244 maker fee
             assert fake.balances["spot"]["USDT"] == (Decimal("9042.54599"), Decimal(0))
             assert fake.balances["spot"]["BTC"] == (Decimal("0.01"), Decimal("0.006"))
@@ -84,6 +98,7 @@ def test_spot_round_trip_with_partial_fill(fake: FakeBinance) -> None:
             assert await ex.fetch_open_orders("BTC/USDT") == []
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -102,19 +117,35 @@ def test_spot_errors_map_to_ccxt_classes(fake: FakeBinance) -> None:
             # ccxt 4.5 maps to BadRequest (not InvalidOrder): the adapter must classify it itself
             with pytest.raises(ccxt.BadRequest):
                 await ex.create_order("BTC/USDT", "limit", "buy", 0.00001, 59000)
-            with pytest.raises(ccxt.InvalidOrder):  # off the lot step (sent raw, past ccxt's rounding)
-                await ex.privatePostOrder({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
-                                           "timeInForce": "GTC", "quantity": "0.000015", "price": "59000"})
+            with pytest.raises(
+                ccxt.InvalidOrder
+            ):  # off the lot step (sent raw, past ccxt's rounding)
+                await ex.privatePostOrder(
+                    {
+                        "symbol": "BTCUSDT",
+                        "side": "BUY",
+                        "type": "LIMIT",
+                        "timeInForce": "GTC",
+                        "quantity": "0.000015",
+                        "price": "59000",
+                    }
+                )
             with pytest.raises(ccxt.OrderNotFound):
                 await ex.fetch_order("42", "BTC/USDT")
             with pytest.raises(ccxt.OrderNotFound):
                 await ex.cancel_order("42", "BTC/USDT")
             with pytest.raises(ccxt.BadSymbol):
                 await ex.publicGetDepth({"symbol": "NOPEUSDT"})
-            await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 59000, {"clientOrderId": "dup"})
+            await ex.create_order(
+                "BTC/USDT", "limit", "buy", 0.001, 59000, {"clientOrderId": "dup"}
+            )
             with pytest.raises(ccxt.InvalidOrder):
-                await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 59000, {"clientOrderId": "dup"})
-            with pytest.raises(ccxt.OrderImmediatelyFillable):  # post-only (LIMIT_MAKER) would cross
+                await ex.create_order(
+                    "BTC/USDT", "limit", "buy", 0.001, 59000, {"clientOrderId": "dup"}
+                )
+            with pytest.raises(
+                ccxt.OrderImmediatelyFillable
+            ):  # post-only (LIMIT_MAKER) would cross
                 await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 60000, {"postOnly": True})
             ex.secret = "wrong"
             with pytest.raises(ccxt.AuthenticationError):
@@ -132,6 +163,7 @@ def test_spot_errors_map_to_ccxt_classes(fake: FakeBinance) -> None:
                 await fresh.fetch_balance()
         finally:
             await fresh.close()
+
     run(go())
     assert len(fake.spot.orders) == 1  # refused orders leave no trace
 
@@ -139,7 +171,9 @@ def test_spot_errors_map_to_ccxt_classes(fake: FakeBinance) -> None:
 def test_futures_round_trip_positions_and_pnl(fake: FakeBinance) -> None:
     import ccxt
 
-    fake.set_book("BTCUSDT", [("59990.0", "1")], [("60000.0", "0.005"), ("60000.5", "1")], market="futures")
+    fake.set_book(
+        "BTCUSDT", [("59990.0", "1")], [("60000.0", "0.005"), ("60000.5", "1")], market="futures"
+    )
     fake.set_balance("USDT", "10000", market="futures")
     sym = "BTC/USDT:USDT"
 
@@ -147,21 +181,28 @@ def test_futures_round_trip_positions_and_pnl(fake: FakeBinance) -> None:
         ex = await _client(fake, ccxta.binanceusdm)
         try:
             m = ex.market(sym)
-            assert (m["precision"]["price"], m["precision"]["amount"], m["limits"]["cost"]["min"]) == (
-                0.1, 0.001, 100.0)
+            assert (
+                m["precision"]["price"],
+                m["precision"]["amount"],
+                m["limits"]["cost"]["min"],
+            ) == (0.1, 0.001, 100.0)
             o = await ex.create_order(sym, "market", "buy", 0.01, None, {"clientOrderId": "f1"})
             # 0.005 @ 60000 + 0.005 @ 60000.5 = 600.0025; taker 0.05 % = 0.30000125
             assert (o["status"], o["filled"], o["average"]) == ("closed", 0.01, 60000.25)
             assert fake.balances["futures"]["USDT"][0] == Decimal("9999.69999875")
             (p,) = await ex.fetch_positions([sym])
             assert (p["contracts"], p["entryPrice"], p["side"]) == (0.01, 60000.25, "long")
-            with pytest.raises(ccxt.InvalidOrder):  # reduce-only that would open a short beyond the long
+            with pytest.raises(
+                ccxt.InvalidOrder
+            ):  # reduce-only that would open a short beyond the long
                 await ex.create_order(sym, "market", "sell", 0.02, None, {"reduceOnly": True})
             with pytest.raises(ccxt.InvalidOrder):  # duplicate client id: -4116
                 await ex.create_order(sym, "limit", "buy", 0.002, 59000, {"clientOrderId": "f1"})
             with pytest.raises(ccxt.InvalidOrder):  # notional 59 < 100
                 await ex.create_order(sym, "limit", "buy", 0.001, 59000)
-            with pytest.raises(ccxt.InsufficientFunds):  # 100 BTC at 20x needs 295,000 USDT of margin
+            with pytest.raises(
+                ccxt.InsufficientFunds
+            ):  # 100 BTC at 20x needs 295,000 USDT of margin
                 await ex.create_order(sym, "limit", "buy", 100, 59000)
             r = await ex.create_order(sym, "limit", "buy", 0.002, 59000, {"clientOrderId": "f2"})
             e = await ex.edit_order(r["id"], sym, "limit", "buy", 0.003, 59100)
@@ -186,4 +227,5 @@ def test_futures_round_trip_positions_and_pnl(fake: FakeBinance) -> None:
             assert bal["USDT"]["total"] == pytest.approx(10000.36562375, abs=1e-6)
         finally:
             await ex.close()
+
     run(go())

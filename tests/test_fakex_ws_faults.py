@@ -1,4 +1,4 @@
-"""ccxt.pro against the fake's websockets (captured depth diffs, user stream) and the faults on demand."""
+"""ccxt.pro against the fake's websockets (captured diffs, user stream) and faults on demand."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import ccxt
 import ccxt.pro as ccxtpro
 import pytest
+
 from fakex import FakeBinance
 
 T = TypeVar("T")
@@ -22,8 +23,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture
 def fake() -> Iterator[FakeBinance]:
-    with FakeBinance(captures={"spot": DATA / "spot-btcusdt-20240808.gz",
-                               "futures": DATA / "usdm-btcusdt-20240808.gz"}) as f:
+    with FakeBinance(
+        captures={
+            "spot": DATA / "spot-btcusdt-20240808.gz",
+            "futures": DATA / "usdm-btcusdt-20240808.gz",
+        }
+    ) as f:
         yield f
 
 
@@ -49,10 +54,13 @@ async def _assert_in_sync(ex: Any, fake: FakeBinance, market: Any, sym: str) -> 
         assert ob[side][:20] == [[float(p), float(q)] for p, q in book.levels(side, 20)]
 
 
-@pytest.mark.parametrize(("cls", "market", "sym"), [(ccxtpro.binance, "spot", "BTC/USDT"),
-                                                     (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")])
-def test_watch_order_book_top_equals_fake_book_after_diffs(fake: FakeBinance, cls: Any, market: Any,
-                                                           sym: str) -> None:
+@pytest.mark.parametrize(
+    ("cls", "market", "sym"),
+    [(ccxtpro.binance, "spot", "BTC/USDT"), (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")],
+)
+def test_watch_order_book_top_equals_fake_book_after_diffs(
+    fake: FakeBinance, cls: Any, market: Any, sym: str
+) -> None:
     async def go() -> None:
         ex = await _client(fake, cls)
         try:
@@ -67,6 +75,7 @@ def test_watch_order_book_top_equals_fake_book_after_diffs(fake: FakeBinance, cl
             assert ex.orderbooks[sym]["asks"][0][0] == float(ask or 0)
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -92,19 +101,30 @@ def test_futures_watch_orders_and_my_trades_see_a_partial_fill(fake: FakeBinance
             assert t["fee"]["cost"] == pytest.approx(0.02)  # 100 USDT * 0.02 % maker
             upd = await asyncio.wait_for(updates, 5)
             assert (upd[-1]["id"], upd[-1]["status"], upd[-1]["filled"], upd[-1]["remaining"]) == (
-                o["id"], "open", 0.002, 0.003)
+                o["id"],
+                "open",
+                0.002,
+                0.003,
+            )
             # REST agrees with the stream; the position is 0.002 long at 50000
             assert (await ex.fetch_order(o["id"], sym))["filled"] == 0.002
             (p,) = await ex.fetch_positions([sym])
             assert (p["contracts"], p["entryPrice"]) == (0.002, 50000.0)
         finally:
             await ex.close()
+
     run(go())
 
 
-@pytest.mark.parametrize(("status", "exc"), [(429, ccxt.DDoSProtection), (418, ccxt.DDoSProtection),
-                                             (503, ccxt.ExchangeNotAvailable),
-                                             (500, ccxt.ExchangeNotAvailable)])
+@pytest.mark.parametrize(
+    ("status", "exc"),
+    [
+        (429, ccxt.DDoSProtection),
+        (418, ccxt.DDoSProtection),
+        (503, ccxt.ExchangeNotAvailable),
+        (500, ccxt.ExchangeNotAvailable),
+    ],
+)
 def test_http_faults_raise_network_family(fake: FakeBinance, status: int, exc: type) -> None:
     async def go() -> None:
         ex = await _client(fake, ccxtpro.binance)
@@ -116,6 +136,7 @@ def test_http_faults_raise_network_family(fake: FakeBinance, status: int, exc: t
             assert issubclass(exc, ccxt.NetworkError)
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -128,15 +149,20 @@ def test_create_timeout_but_order_was_placed(fake: FakeBinance, mode: str) -> No
         try:
             fake.faults.create_timeout(1, mode=mode, delay_s=2.5)
             with pytest.raises(ccxt.NetworkError) as info:
-                await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 50000, {"clientOrderId": "amb"})
+                await ex.create_order(
+                    "BTC/USDT", "limit", "buy", 0.001, 50000, {"clientOrderId": "amb"}
+                )
             if mode == "delay":
                 assert isinstance(info.value, ccxt.RequestTimeout)
             found = await ex.fetch_order(None, "BTC/USDT", {"origClientOrderId": "amb"})
             assert found["status"] == "open"
             with pytest.raises(ccxt.InvalidOrder):  # a blind retry is refused, not duplicated
-                await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 50000, {"clientOrderId": "amb"})
+                await ex.create_order(
+                    "BTC/USDT", "limit", "buy", 0.001, 50000, {"clientOrderId": "amb"}
+                )
         finally:
             await ex.close()
+
     run(go())
     assert len(fake.spot.orders) == 1
 
@@ -164,11 +190,14 @@ def test_ws_drop_and_refused_reconnect(fake: FakeBinance) -> None:
             await _assert_in_sync(ex, fake, "spot", "BTC/USDT")
         finally:
             await ex.close()
+
     run(go())
 
 
-@pytest.mark.parametrize(("cls", "market", "sym"), [(ccxtpro.binance, "spot", "BTC/USDT"),
-                                                     (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")])
+@pytest.mark.parametrize(
+    ("cls", "market", "sym"),
+    [(ccxtpro.binance, "spot", "BTC/USDT"), (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")],
+)
 def test_depth_gap_is_detected_by_ccxt(fake: FakeBinance, cls: Any, market: Any, sym: str) -> None:
     async def go() -> None:
         ex = await _client(fake, cls)
@@ -192,4 +221,5 @@ def test_depth_gap_is_detected_by_ccxt(fake: FakeBinance, cls: Any, market: Any,
             await _assert_in_sync(ex, fake, market, sym)
         finally:
             await ex.close()
+
     run(go())

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import ccxt
 import ccxt.pro as ccxtpro
 import pytest
+
 from fakex import FakeBinance
 
 T = TypeVar("T")
@@ -24,8 +25,12 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 @pytest.fixture
 def fake() -> Iterator[FakeBinance]:
-    with FakeBinance(captures={"spot": DATA / "spot-btcusdt-20240808.gz",
-                               "futures": DATA / "usdm-btcusdt-20240808.gz"}) as f:
+    with FakeBinance(
+        captures={
+            "spot": DATA / "spot-btcusdt-20240808.gz",
+            "futures": DATA / "usdm-btcusdt-20240808.gz",
+        }
+    ) as f:
         yield f
 
 
@@ -54,17 +59,25 @@ def test_spot_user_stream_over_ws_api_shows_a_partial_fill(fake: FakeBinance) ->
             await asyncio.to_thread(fake.wait_for, lambda: fake.user_subscribers("spot") == 1)
             o = await ex.create_order(sym, "limit", "buy", 0.01, 50000, {"clientOrderId": "u1"})
             got = await asyncio.wait_for(orders, 5)
-            assert [(x["id"], x["clientOrderId"], x["status"]) for x in got] == [(o["id"], "u1", "open")]
+            assert [(x["id"], x["clientOrderId"], x["status"]) for x in got] == [
+                (o["id"], "u1", "open")
+            ]
             trades = asyncio.ensure_future(ex.watch_my_trades(sym))
             updates = asyncio.ensure_future(ex.watch_orders(sym))
             balance = asyncio.ensure_future(ex.watch_balance())
             await asyncio.sleep(0.2)
-            fake.push_trade("BTCUSDT", "49999.99", "0.004", "sell")  # prints through 50000: 0.004 fills
+            fake.push_trade(
+                "BTCUSDT", "49999.99", "0.004", "sell"
+            )  # prints through 50000: 0.004 fills
             (t,) = await asyncio.wait_for(trades, 5)
             assert (t["price"], t["amount"], t["takerOrMaker"]) == (50000.0, 0.004, "maker")
             assert t["fee"] == {"cost": 0.2, "currency": "USDT"}  # 200 USDT * 0.1 %
             upd = await asyncio.wait_for(updates, 5)
-            assert (upd[-1]["status"], upd[-1]["filled"], upd[-1]["remaining"]) == ("open", 0.004, 0.006)
+            assert (upd[-1]["status"], upd[-1]["filled"], upd[-1]["remaining"]) == (
+                "open",
+                0.004,
+                0.006,
+            )
             bal = await asyncio.wait_for(balance, 5)
             # 1000 - 500 locked at order entry; the fill pays 200 + 0.2 fee from the lock and free
             assert (bal["USDT"]["free"], bal["USDT"]["used"]) == (499.8, 300.0)
@@ -72,6 +85,7 @@ def test_spot_user_stream_over_ws_api_shows_a_partial_fill(fake: FakeBinance) ->
             assert fake.balances["spot"]["USDT"] == (Decimal("499.8"), Decimal("300"))
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -79,6 +93,7 @@ def test_ws_api_bad_signature_is_refused(fake: FakeBinance) -> None:
     """The fake answers Binance's {"status": 401, "error": {"code": -1022}}; ccxt 4.5.90 maps it to
     AuthenticationError in handle_ws_error, which also drops the 'spot' subscription, and then
     authenticate() deletes it a second time: the caller gets KeyError('spot'), not a ccxt error."""
+
     async def go() -> None:
         ex = await _client(fake, ccxtpro.binance)
         ex.secret = "wrong"
@@ -88,6 +103,7 @@ def test_ws_api_bad_signature_is_refused(fake: FakeBinance) -> None:
             assert fake.user_subscribers("spot") == 0
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -105,12 +121,17 @@ def test_duplicated_trade_is_delivered_twice(fake: FakeBinance) -> None:
             assert len(ids) == 2 and ids[0] == ids[1]  # ccxt does not de-duplicate by trade id
         finally:
             await ex.close()
+
     run(go())
 
 
-@pytest.mark.parametrize(("cls", "market", "sym"), [(ccxtpro.binance, "spot", "BTC/USDT"),
-                                                     (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")])
-def test_duplicated_depth_diff_is_harmless(fake: FakeBinance, cls: Any, market: Any, sym: str) -> None:
+@pytest.mark.parametrize(
+    ("cls", "market", "sym"),
+    [(ccxtpro.binance, "spot", "BTC/USDT"), (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")],
+)
+def test_duplicated_depth_diff_is_harmless(
+    fake: FakeBinance, cls: Any, market: Any, sym: str
+) -> None:
     async def go() -> None:
         ex = await _client(fake, cls)
         try:
@@ -128,13 +149,17 @@ def test_duplicated_depth_diff_is_harmless(fake: FakeBinance, cls: Any, market: 
                 assert ob[side][:20] == [[float(p), float(q)] for p, q in book.levels(side, 20)]
         finally:
             await ex.close()
+
     run(go())
 
 
-@pytest.mark.parametrize(("cls", "market", "sym"), [(ccxtpro.binance, "spot", "BTC/USDT"),
-                                                     (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")])
-def test_reordered_depth_diffs_raise_checksum_error(fake: FakeBinance, cls: Any, market: Any,
-                                                    sym: str) -> None:
+@pytest.mark.parametrize(
+    ("cls", "market", "sym"),
+    [(ccxtpro.binance, "spot", "BTC/USDT"), (ccxtpro.binanceusdm, "futures", "BTC/USDT:USDT")],
+)
+def test_reordered_depth_diffs_raise_checksum_error(
+    fake: FakeBinance, cls: Any, market: Any, sym: str
+) -> None:
     async def go() -> None:
         ex = await _client(fake, cls)
         try:
@@ -151,6 +176,7 @@ def test_reordered_depth_diffs_raise_checksum_error(fake: FakeBinance, cls: Any,
                     nxt = asyncio.ensure_future(ex.watch_order_book(sym))
         finally:
             await ex.close()
+
     run(go())
 
 
@@ -159,6 +185,7 @@ def test_malformed_message_stalls_ccxt_stream_silently(fake: FakeBinance, style:
     """ccxt 4.5 decodes every frame starting with '{' and the decode error escapes its receive
     callback: no exception reaches the watcher and nothing more is delivered on that connection,
     though the socket stays open. Only a staleness check on the client side notices."""
+
     async def go() -> None:
         ex = await _client(fake, ccxtpro.binance)
         try:
@@ -176,4 +203,5 @@ def test_malformed_message_stalls_ccxt_stream_silently(fake: FakeBinance, style:
             assert [t["price"] for t in ex.trades["BTC/USDT"]] == [60000.0]
         finally:
             await ex.close()
+
     run(go())

@@ -1,4 +1,4 @@
-"""Binance request signing: X-MBX-APIKEY header and HMAC-SHA256 of the parameters with the secret."""
+"""Binance request signing: the X-MBX-APIKEY header and HMAC-SHA256 of the parameters."""
 
 from __future__ import annotations
 
@@ -18,16 +18,22 @@ def check_key(header: str | None, api_key: str) -> None:
 
 
 def check_rest(query: str, body: str, secret: str) -> None:
-    """totalParams = query string followed by body (Binance's rule); the signature is in one of them."""
+    """totalParams = query string then body (Binance's rule); the signature is in either."""
     total = query + body
     m = _SIG.search(total)
     if m is None:
-        raise BinanceError(400, -1102, "Mandatory parameter 'signature' was not sent, was empty/null, "
-                           "or malformed.")
-    payload = total[: m.start()] + total[m.end():]
+        raise BinanceError(
+            400,
+            -1102,
+            "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+        )
+    payload = total[: m.start()] + total[m.end() :]
     if "timestamp=" not in payload:
-        raise BinanceError(400, -1102, "Mandatory parameter 'timestamp' was not sent, was empty/null, "
-                           "or malformed.")
+        raise BinanceError(
+            400,
+            -1102,
+            "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+        )
     _compare(payload, m.group(1), secret)
 
 

@@ -24,7 +24,9 @@ class Faults:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     http: list[_HttpFault] = field(default_factory=list)
     create_timeouts: int = 0
-    create_timeout_mode: str = "delay"  # "delay": answer after `create_delay_s`; "close": drop the socket
+    create_timeout_mode: str = (
+        "delay"  # "delay": answer after `create_delay_s`; "close": drop the socket
+    )
     create_delay_s: float = 2.0
     ws_drop_after: int | None = None  # drop every ws after this many more market messages
     ws_refuse_s: float = 0.0
@@ -35,9 +37,10 @@ class Faults:
     ws_malformed_style: str = "truncated"
     depth_gaps: int = 0
 
-    def http_status(self, status: int, count: int = 1, *, retry_after: int | None = None,
-                    path: str = "") -> None:
-        """The next `count` REST calls (on paths containing `path`) answer `status` (429/418/5xx)."""
+    def http_status(
+        self, status: int, count: int = 1, *, retry_after: int | None = None, path: str = ""
+    ) -> None:
+        """The next `count` REST calls on paths containing `path` answer `status` (429/418/5xx)."""
         with self._lock:
             self.http.append(_HttpFault(status, count, retry_after, path))
 
@@ -47,7 +50,11 @@ class Faults:
         if mode not in ("delay", "close"):
             raise ValueError(f"create_timeout mode {mode!r}: must be 'delay' or 'close'")
         with self._lock:
-            self.create_timeouts, self.create_timeout_mode, self.create_delay_s = count, mode, delay_s
+            self.create_timeouts, self.create_timeout_mode, self.create_delay_s = (
+                count,
+                mode,
+                delay_s,
+            )
 
     def drop_ws(self, *, after_messages: int = 0, refuse_s: float = 0.0) -> None:
         """Close every websocket after `after_messages` more market-data messages, then refuse
@@ -67,15 +74,15 @@ class Faults:
             self.ws_swaps, self.ws_swap_kind = count, kind
 
     def malformed_ws(self, count: int = 1, *, style: str = "truncated") -> None:
-        """The next `count` market-data messages are sent as invalid JSON: "truncated" (cut in the
-        middle: no closing brace) or "garbled" (still wrapped in braces, a stray comma before the end)."""
+        """The next `count` market-data messages are sent as invalid JSON: "truncated" (cut in
+        the middle) or "garbled" (still wrapped in braces, a stray comma before the end)."""
         if style not in ("truncated", "garbled"):
             raise ValueError(f"malformed_ws style {style!r}: must be 'truncated' or 'garbled'")
         with self._lock:
             self.ws_malformed, self.ws_malformed_style = count, style
 
     def depth_gap(self, count: int = 1) -> None:
-        """The next `count` depth diffs are applied to the fake's book but not sent (a sequence gap)."""
+        """The next `count` depth diffs change the fake's book but are not sent (a gap)."""
         with self._lock:
             self.depth_gaps = count
 

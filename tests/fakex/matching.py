@@ -79,7 +79,9 @@ class Order:
     cum_quote: Decimal = ZERO
     status: str = "NEW"
     update_time: int = 0
-    locked: Decimal = ZERO  # spot: what this order still holds locked (quote for buys, base for sells)
+    locked: Decimal = (
+        ZERO  # spot: what this order still holds locked (quote for buys, base for sells)
+    )
 
     @property
     def remaining(self) -> Decimal:
@@ -139,8 +141,9 @@ class Venue:
             raise BinanceError(400, -1121, BAD_SYMBOL)
         return spec
 
-    def find(self, symbol: str, order_id: str | None, client_id: str | None, *,
-             cancel: bool = False) -> Order:
+    def find(
+        self, symbol: str, order_id: str | None, client_id: str | None, *, cancel: bool = False
+    ) -> Order:
         self.spec(symbol)
         order: Order | None = None
         if order_id is not None:
@@ -148,10 +151,15 @@ class Venue:
         elif client_id is not None:
             order = self.by_client.get(client_id)
         else:
-            raise BinanceError(400, -1102,
-                               "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+            raise BinanceError(
+                400,
+                -1102,
+                "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!",
+            )
         if order is None or order.symbol != symbol:
-            raise BinanceError(400, -2011 if cancel else -2013, UNKNOWN_ORDER if cancel else NO_ORDER)
+            raise BinanceError(
+                400, -2011 if cancel else -2013, UNKNOWN_ORDER if cancel else NO_ORDER
+            )
         return order
 
     def free(self, asset: str) -> Decimal:
@@ -183,15 +191,21 @@ class Venue:
         try:
             qty = Decimal(p["quantity"])
         except (KeyError, ArithmeticError):
-            raise BinanceError(400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, "
-                               "or malformed.") from None
+            raise BinanceError(
+                400,
+                -1102,
+                "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.",
+            ) from None
         price = ZERO
         if otype != "MARKET":
             try:
                 price = Decimal(p["price"])
             except (KeyError, ArithmeticError):
-                raise BinanceError(400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, "
-                                   "or malformed.") from None
+                raise BinanceError(
+                    400,
+                    -1102,
+                    "Mandatory parameter 'price' was not sent, was empty/null, or malformed.",
+                ) from None
         tif = p.get("timeInForce", "GTC" if otype == "LIMIT" else "")
         if otype == "LIMIT" and tif not in ("GTC", "IOC", "FOK", "GTX"):
             raise BinanceError(400, -1115, "Invalid timeInForce.")
@@ -204,12 +218,25 @@ class Venue:
             raise BinanceError(400, -2010, "Duplicate order sent.")
         reduce_only = p.get("reduceOnly", "false").lower() == "true"
         if reduce_only and self.market == "spot":
-            raise BinanceError(400, -1104, "Not all sent parameters were read; read 8 parameter(s) but "
-                               "was sent 9.")
+            raise BinanceError(
+                400, -1104, "Not all sent parameters were read; read 8 parameter(s) but was sent 9."
+            )
         self._check_filters(spec, price, qty, otype)
         now = self.clock.now()
-        order = Order(self.market, spec.symbol, self._next_order, client_id, side, otype, tif, price, qty,
-                      now, reduce_only, update_time=now)
+        order = Order(
+            self.market,
+            spec.symbol,
+            self._next_order,
+            client_id,
+            side,
+            otype,
+            tif,
+            price,
+            qty,
+            now,
+            reduce_only,
+            update_time=now,
+        )
         takes = self._walk(spec.symbol, side, qty, None if otype == "MARKET" else price)
         taken = sum((q for _, q in takes), ZERO)
         if otype == "MARKET":
@@ -218,8 +245,12 @@ class Venue:
                 raise BinanceError(400, -1013, "Filter failure: NOTIONAL")
         if taken > 0 and (otype == "LIMIT_MAKER" or tif == "GTX"):
             if self.market == "futures":
-                raise BinanceError(400, -5022, "Due to the order could not be executed as maker, the Post "
-                                   "Only order will be rejected.")
+                raise BinanceError(
+                    400,
+                    -5022,
+                    "Due to the order could not be executed as maker, the Post "
+                    "Only order will be rejected.",
+                )
             raise BinanceError(400, -2010, WOULD_TAKE)
         if tif == "FOK" and taken < qty:
             order.status = "EXPIRED"  # Binance answers a FOK that cannot fill with an EXPIRED order
@@ -250,12 +281,21 @@ class Venue:
             raise BinanceError(400, -1013, "Filter failure: LOT_SIZE")
         if otype != "MARKET" and price * qty < spec.min_notional:
             if self.market == "futures":
-                raise BinanceError(400, -4164, f"Order's notional must be no smaller than "
-                                   f"{fmt(spec.min_notional, 0)} (unless you choose reduce only).")
+                raise BinanceError(
+                    400,
+                    -4164,
+                    f"Order's notional must be no smaller than "
+                    f"{fmt(spec.min_notional, 0)} (unless you choose reduce only).",
+                )
             raise BinanceError(400, -1013, "Filter failure: NOTIONAL")
 
-    def _walk(self, symbol: str, side: str, qty: Decimal, limit: Decimal | None,
-              ) -> list[tuple[Decimal, Decimal]]:
+    def _walk(
+        self,
+        symbol: str,
+        side: str,
+        qty: Decimal,
+        limit: Decimal | None,
+    ) -> list[tuple[Decimal, Decimal]]:
         """Levels a taker would hit: (price, qty) best first, up to `limit` and `qty`."""
         book = self.books[symbol]
         levels = book.levels("asks" if side == "BUY" else "bids")
@@ -288,8 +328,9 @@ class Venue:
             return
         pos = self.positions[spec.symbol]
         signed = order.orig_qty if order.side == "BUY" else -order.orig_qty
-        if order.reduce_only and (pos.amount == 0 or (pos.amount > 0) == (signed > 0)
-                                  or abs(signed) > abs(pos.amount)):
+        if order.reduce_only and (
+            pos.amount == 0 or (pos.amount > 0) == (signed > 0) or abs(signed) > abs(pos.amount)
+        ):
             raise BinanceError(400, -2022, "ReduceOnly Order is rejected.")
         if order.reduce_only:
             return
@@ -315,8 +356,11 @@ class Venue:
     def _lock(self, spec: Spec, order: Order) -> None:
         if self.market != "spot" or order.type == "MARKET":
             return
-        asset, amount = ((spec.quote, order.price * order.orig_qty) if order.side == "BUY"
-                         else (spec.base, order.orig_qty))
+        asset, amount = (
+            (spec.quote, order.price * order.orig_qty)
+            if order.side == "BUY"
+            else (spec.base, order.orig_qty)
+        )
         bal = self.balances.setdefault(asset, [ZERO, ZERO])
         bal[0] -= amount
         bal[1] += amount
@@ -330,7 +374,9 @@ class Venue:
         bal[1] -= amount
         order.locked -= amount
 
-    def _execute(self, spec: Spec, order: Order, price: Decimal, qty: Decimal, *, maker: bool) -> Fill:
+    def _execute(
+        self, spec: Spec, order: Order, price: Decimal, qty: Decimal, *, maker: bool
+    ) -> Fill:
         fee_rate = FEES[self.market][0 if maker else 1]
         quote = price * qty
         fee = quote * fee_rate
@@ -351,8 +397,19 @@ class Venue:
             pnl = self._move_position(spec.symbol, qty if order.side == "BUY" else -qty, price)
             wallet = self.balances.setdefault("USDT", [ZERO, ZERO])
             wallet[0] += pnl - fee
-        fill = Fill(self._next_trade, order.order_id, spec.symbol, order.side, price, qty, fee, spec.quote,
-                    maker, self.clock.now(), pnl)
+        fill = Fill(
+            self._next_trade,
+            order.order_id,
+            spec.symbol,
+            order.side,
+            price,
+            qty,
+            fee,
+            spec.quote,
+            maker,
+            self.clock.now(),
+            pnl,
+        )
         self._next_trade += 1
         self.fills.append(fill)
         order.executed_qty += qty
@@ -404,12 +461,17 @@ class Venue:
         spec = self.spec(order.symbol)
         if not order.is_open or order.type != "LIMIT":
             raise BinanceError(400, -2013, NO_ORDER)
-        price, qty = Decimal(p.get("price", order.price)), Decimal(p.get("quantity", order.orig_qty))
+        price, qty = (
+            Decimal(p.get("price", order.price)),
+            Decimal(p.get("quantity", order.orig_qty)),
+        )
         self._check_filters(spec, price, qty, "LIMIT")
         if qty <= order.executed_qty:
             raise BinanceError(400, -4005, "Quantity greater than max quantity.")
         if self._walk(spec.symbol, order.side, qty - order.executed_qty, price):
-            raise BinanceError(400, -5027, "No need to modify the order.")  # the fake keeps amends passive
+            raise BinanceError(
+                400, -5027, "No need to modify the order."
+            )  # the fake keeps amends passive
         order.price, order.orig_qty = price, qty
         order.update_time = self.clock.now()
         self.emit(self.market, ("amend", order, None))
@@ -418,10 +480,13 @@ class Venue:
     def fill(self, order_id: int, qty: Decimal, price: Decimal | None = None) -> Fill:
         order = self.orders[order_id]
         if not order.is_open or qty <= 0 or qty > order.remaining:
-            raise ValueError(f"fill: qty {qty} does not fit order {order_id} "
-                             f"(status {order.status}, remaining {order.remaining})")
-        return self._execute(self.spec(order.symbol), order, order.price if price is None else price, qty,
-                             maker=True)
+            raise ValueError(
+                f"fill: qty {qty} does not fit order {order_id} "
+                f"(status {order.status}, remaining {order.remaining})"
+            )
+        return self._execute(
+            self.spec(order.symbol), order, order.price if price is None else price, qty, maker=True
+        )
 
     def on_print(self, symbol: str, price: Decimal, qty: Decimal) -> list[Fill]:
         """A public trade: resting orders it prints through fill (lowest order id first)."""
@@ -446,23 +511,53 @@ class Venue:
         avg = o.cum_quote / o.executed_qty if o.executed_qty else ZERO
         if self.market == "spot":
             return {
-                "symbol": o.symbol, "orderId": o.order_id, "orderListId": -1, "clientOrderId": o.client_id,
-                "price": fmt(o.price, pp), "origQty": fmt(o.orig_qty, qp),
-                "executedQty": fmt(o.executed_qty, qp), "cummulativeQuoteQty": fmt(o.cum_quote, 8),
-                "status": o.status, "timeInForce": o.tif or "GTC", "type": o.type, "side": o.side,
-                "stopPrice": "0.00000000", "icebergQty": "0.00000000", "time": o.time,
-                "updateTime": o.update_time, "isWorking": o.is_open, "workingTime": o.time,
-                "origQuoteOrderQty": "0.00000000", "selfTradePreventionMode": "EXPIRE_MAKER",
+                "symbol": o.symbol,
+                "orderId": o.order_id,
+                "orderListId": -1,
+                "clientOrderId": o.client_id,
+                "price": fmt(o.price, pp),
+                "origQty": fmt(o.orig_qty, qp),
+                "executedQty": fmt(o.executed_qty, qp),
+                "cummulativeQuoteQty": fmt(o.cum_quote, 8),
+                "status": o.status,
+                "timeInForce": o.tif or "GTC",
+                "type": o.type,
+                "side": o.side,
+                "stopPrice": "0.00000000",
+                "icebergQty": "0.00000000",
+                "time": o.time,
+                "updateTime": o.update_time,
+                "isWorking": o.is_open,
+                "workingTime": o.time,
+                "origQuoteOrderQty": "0.00000000",
+                "selfTradePreventionMode": "EXPIRE_MAKER",
             }
         return {
-            "orderId": o.order_id, "symbol": o.symbol, "status": o.status, "clientOrderId": o.client_id,
-            "price": fmt(o.price, pp), "avgPrice": fmt(avg, pp), "origQty": fmt(o.orig_qty, qp),
-            "executedQty": fmt(o.executed_qty, qp), "cumQty": fmt(o.executed_qty, qp),
-            "cumQuote": fmt(o.cum_quote, 5), "timeInForce": o.tif or "GTC", "type": o.type,
-            "reduceOnly": o.reduce_only, "closePosition": False, "side": o.side, "positionSide": "BOTH",
-            "stopPrice": "0.00", "workingType": "CONTRACT_PRICE", "priceProtect": False,
-            "origType": o.type, "priceMatch": "NONE", "selfTradePreventionMode": "EXPIRE_MAKER",
-            "goodTillDate": 0, "time": o.time, "updateTime": o.update_time,
+            "orderId": o.order_id,
+            "symbol": o.symbol,
+            "status": o.status,
+            "clientOrderId": o.client_id,
+            "price": fmt(o.price, pp),
+            "avgPrice": fmt(avg, pp),
+            "origQty": fmt(o.orig_qty, qp),
+            "executedQty": fmt(o.executed_qty, qp),
+            "cumQty": fmt(o.executed_qty, qp),
+            "cumQuote": fmt(o.cum_quote, 5),
+            "timeInForce": o.tif or "GTC",
+            "type": o.type,
+            "reduceOnly": o.reduce_only,
+            "closePosition": False,
+            "side": o.side,
+            "positionSide": "BOTH",
+            "stopPrice": "0.00",
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": False,
+            "origType": o.type,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "EXPIRE_MAKER",
+            "goodTillDate": 0,
+            "time": o.time,
+            "updateTime": o.update_time,
         }
 
     def order_ack(self, o: Order) -> dict[str, Any]:
@@ -472,9 +567,15 @@ class Venue:
             spec = self.spec(o.symbol)
             body["transactTime"] = o.update_time
             body["fills"] = [
-                {"price": fmt(f.price, 8), "qty": fmt(f.qty, 8), "commission": fmt(f.commission, 8),
-                 "commissionAsset": f.commission_asset, "tradeId": f.trade_id}
-                for f in self.fills if f.order_id == o.order_id and not f.maker
+                {
+                    "price": fmt(f.price, 8),
+                    "qty": fmt(f.qty, 8),
+                    "commission": fmt(f.commission, 8),
+                    "commissionAsset": f.commission_asset,
+                    "tradeId": f.trade_id,
+                }
+                for f in self.fills
+                if f.order_id == o.order_id and not f.maker
             ]
             del spec
         return body
@@ -483,16 +584,33 @@ class Venue:
         spec = self.spec(f.symbol)
         if self.market == "spot":
             return {
-                "symbol": f.symbol, "id": f.trade_id, "orderId": f.order_id, "orderListId": -1,
-                "price": fmt(f.price, 8), "qty": fmt(f.qty, 8), "quoteQty": fmt(f.price * f.qty, 8),
-                "commission": fmt(f.commission, 8), "commissionAsset": f.commission_asset, "time": f.time,
-                "isBuyer": f.side == "BUY", "isMaker": f.maker, "isBestMatch": True,
+                "symbol": f.symbol,
+                "id": f.trade_id,
+                "orderId": f.order_id,
+                "orderListId": -1,
+                "price": fmt(f.price, 8),
+                "qty": fmt(f.qty, 8),
+                "quoteQty": fmt(f.price * f.qty, 8),
+                "commission": fmt(f.commission, 8),
+                "commissionAsset": f.commission_asset,
+                "time": f.time,
+                "isBuyer": f.side == "BUY",
+                "isMaker": f.maker,
+                "isBestMatch": True,
             }
         return {
-            "buyer": f.side == "BUY", "commission": fmt(f.commission, 8),
-            "commissionAsset": f.commission_asset, "id": f.trade_id, "maker": f.maker,
-            "orderId": f.order_id, "price": fmt(f.price, spec.price_places),
-            "qty": fmt(f.qty, spec.qty_places), "quoteQty": fmt(f.price * f.qty, 5),
-            "realizedPnl": fmt(f.realized_pnl, 8), "side": f.side, "positionSide": "BOTH",
-            "symbol": f.symbol, "time": f.time,
+            "buyer": f.side == "BUY",
+            "commission": fmt(f.commission, 8),
+            "commissionAsset": f.commission_asset,
+            "id": f.trade_id,
+            "maker": f.maker,
+            "orderId": f.order_id,
+            "price": fmt(f.price, spec.price_places),
+            "qty": fmt(f.qty, spec.qty_places),
+            "quoteQty": fmt(f.price * f.qty, 5),
+            "realizedPnl": fmt(f.realized_pnl, 8),
+            "side": f.side,
+            "positionSide": "BOTH",
+            "symbol": f.symbol,
+            "time": f.time,
         }

@@ -29,8 +29,10 @@ def depth_json(venue: Venue, p: dict[str, str]) -> dict[str, Any]:
     book = venue.books[spec.symbol]
 
     def side(name: str) -> list[list[str]]:
-        return [[f"{pr:.{spec.price_places}f}", f"{q:.{spec.qty_places}f}"]
-                for pr, q in book.levels(name, limit)]
+        return [
+            [f"{pr:.{spec.price_places}f}", f"{q:.{spec.qty_places}f}"]
+            for pr, q in book.levels(name, limit)
+        ]
 
     body: dict[str, Any] = {"lastUpdateId": book.last_update_id}
     if venue.market == "futures":
@@ -41,7 +43,7 @@ def depth_json(venue: Venue, p: dict[str, str]) -> dict[str, Any]:
 
 
 def my_trades(venue: Venue, p: dict[str, str]) -> list[dict[str, Any]]:
-    """Oldest first; startTime/endTime/fromId/orderId filter, then the first `limit` (Binance's rule)."""
+    """Oldest first; startTime/endTime/fromId/orderId filter, then the first `limit`."""
     symbol = venue.spec(p.get("symbol")).symbol
     start = int(p.get("startTime", "0"))
     end = int(p["endTime"]) if "endTime" in p else None
@@ -49,17 +51,24 @@ def my_trades(venue: Venue, p: dict[str, str]) -> list[dict[str, Any]]:
     order_id = int(p["orderId"]) if "orderId" in p else None
     limit = min(int(p.get("limit", "500")), 1000)
     out: list[Fill] = [
-        f for f in venue.fills
-        if f.symbol == symbol and f.time >= start and (end is None or f.time <= end)
-        and f.trade_id >= from_id and (order_id is None or f.order_id == order_id)
+        f
+        for f in venue.fills
+        if f.symbol == symbol
+        and f.time >= start
+        and (end is None or f.time <= end)
+        and f.trade_id >= from_id
+        and (order_id is None or f.order_id == order_id)
     ]
     return [venue.trade_json(f) for f in out[:limit]]
 
 
 def open_orders(venue: Venue, p: dict[str, str]) -> list[dict[str, Any]]:
     symbol = venue.spec(p["symbol"]).symbol if "symbol" in p else None
-    return [venue.order_json(o) for o in sorted(venue.orders.values(), key=lambda o: o.order_id)
-            if o.is_open and (symbol is None or o.symbol == symbol)]
+    return [
+        venue.order_json(o)
+        for o in sorted(venue.orders.values(), key=lambda o: o.order_id)
+        if o.is_open and (symbol is None or o.symbol == symbol)
+    ]
 
 
 def dec(value: Decimal, places: int = 8) -> str:

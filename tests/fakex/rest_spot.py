@@ -1,4 +1,4 @@
-"""Spot REST endpoints (/api/v3) that ccxt's `binance` calls for the unified methods the fake serves."""
+"""Spot REST (/api/v3) that ccxt's `binance` calls for the unified methods the fake serves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aiohttp import web
 
 from fakex.errors import BinanceError
 from fakex.markets import exchange_info
-from fakex.rest_common import Route, depth_json, dec, my_trades, open_orders
+from fakex.rest_common import Route, dec, depth_json, my_trades, open_orders
 
 if TYPE_CHECKING:
     from fakex.server import FakeBinance
@@ -42,11 +42,15 @@ def routes(fake: FakeBinance) -> list[Route]:
         return body
 
     async def get_order(_r: web.Request, p: dict[str, str]) -> Any:
-        return venue.order_json(venue.find(p.get("symbol", ""), p.get("orderId"), p.get("origClientOrderId")))
+        return venue.order_json(
+            venue.find(p.get("symbol", ""), p.get("orderId"), p.get("origClientOrderId"))
+        )
 
     async def cancel_replace(r: web.Request, p: dict[str, str]) -> Any:
         # STOP_ON_FAILURE: the new order is placed only if the cancel succeeded
-        old = venue.cancel(p.get("symbol", ""), p.get("cancelOrderId"), p.get("cancelOrigClientOrderId"))
+        old = venue.cancel(
+            p.get("symbol", ""), p.get("cancelOrderId"), p.get("cancelOrigClientOrderId")
+        )
         cancel_body = venue.order_json(old)
         new_params = {k: v for k, v in p.items() if not k.startswith("cancel")}
         try:
@@ -54,8 +58,12 @@ def routes(fake: FakeBinance) -> list[Route]:
         except BinanceError as e:
             raise BinanceError(400, -2021, "Order cancel-replace partially failed.") from e
         await fake.after_create(r)
-        return {"cancelResult": "SUCCESS", "newOrderResult": "SUCCESS", "cancelResponse": cancel_body,
-                "newOrderResponse": venue.order_ack(new)}
+        return {
+            "cancelResult": "SUCCESS",
+            "newOrderResult": "SUCCESS",
+            "cancelResponse": cancel_body,
+            "newOrderResponse": venue.order_ack(new),
+        }
 
     async def open_(_r: web.Request, p: dict[str, str]) -> Any:
         return open_orders(venue, p)
@@ -65,14 +73,30 @@ def routes(fake: FakeBinance) -> list[Route]:
 
     async def account(_r: web.Request, _p: dict[str, str]) -> Any:
         return {
-            "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-            "commissionRates": {"maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000",
-                                "seller": "0.00000000"},
-            "canTrade": True, "canWithdraw": True, "canDeposit": True, "brokered": False,
-            "requireSelfTradePrevention": False, "preventSor": False, "updateTime": fake.clock.now(),
-            "accountType": "SPOT", "permissions": ["SPOT"], "uid": 1,
-            "balances": [{"asset": a, "free": dec(f), "locked": dec(lk)}
-                         for a, (f, lk) in sorted(venue.balances.items())],
+            "makerCommission": 10,
+            "takerCommission": 10,
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": {
+                "maker": "0.00100000",
+                "taker": "0.00100000",
+                "buyer": "0.00000000",
+                "seller": "0.00000000",
+            },
+            "canTrade": True,
+            "canWithdraw": True,
+            "canDeposit": True,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": fake.clock.now(),
+            "accountType": "SPOT",
+            "permissions": ["SPOT"],
+            "uid": 1,
+            "balances": [
+                {"asset": a, "free": dec(f), "locked": dec(lk)}
+                for a, (f, lk) in sorted(venue.balances.items())
+            ],
         }
 
     async def listen_key_new(_r: web.Request, _p: dict[str, str]) -> Any:

@@ -1,7 +1,8 @@
 """FakeBinance: the aiohttp server (REST + websockets) on its own event loop in a background thread.
 
 Every state change happens on the server's loop: REST and websocket handlers run there, and the
-test-facing methods (`set_book`, `advance`, `fill`, ...) hop onto it and wait (bounded) for the result.
+test-facing methods (`set_book`, `advance`, `fill`, ...) hop onto it and wait (bounded) for
+the result.
 """
 
 from __future__ import annotations
@@ -36,8 +37,14 @@ TIMEOUT_S = 10.0  # bound on every hop from the test thread onto the server loop
 class FakeBinance:
     """A loopback Binance (spot + USDⓈ-M futures) for ccxt's `binance` / `binanceusdm` classes."""
 
-    def __init__(self, *, captures: Mapping[str, Path | Sequence[Path]] | None = None,
-                 api_key: str = "test-key", secret: str = "test-secret", seed: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        captures: Mapping[str, Path | Sequence[Path]] | None = None,
+        api_key: str = "test-key",
+        secret: str = "test-secret",
+        seed: int = 0,
+    ) -> None:
         self.api_key, self.secret = api_key, secret
         self.rng = random.Random(seed)
         self.clock = Clock()
@@ -79,8 +86,10 @@ class FakeBinance:
 
     @property
     def balances(self) -> dict[Market, dict[str, tuple[Decimal, Decimal]]]:
-        return {m: {a: (b[0], b[1]) for a, b in self.venue(m).balances.items()}
-                for m in ("spot", "futures")}
+        return {
+            m: {a: (b[0], b[1]) for a, b in self.venue(m).balances.items()}
+            for m in ("spot", "futures")
+        }
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -106,8 +115,9 @@ class FakeBinance:
         app.router.add_route("GET", "/futures/market/ws/{n}", self._ws_futures_market)
         app.router.add_route("GET", "/futures/private/ws", self._ws_futures_user)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(app, handle_signals=False, access_log=None,
-                                     shutdown_timeout=0.5)
+        self._runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=0.5
+        )
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())
@@ -140,8 +150,9 @@ class FakeBinance:
     def __enter__(self) -> FakeBinance:
         return self.start()
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -151,6 +162,7 @@ class FakeBinance:
     def _do(self, fn: Callable[[], T]) -> T:
         async def run() -> T:
             return fn()
+
         return self._call(run())
 
     # --- ccxt wiring ---------------------------------------------------------------------
@@ -158,19 +170,39 @@ class FakeBinance:
         """The `exchange.urls['api']` entries pointing at this fake (REST, and ws for ccxt.pro)."""
         h, w = self.url, self.url.replace("http://", "ws://")
         rest = {
-            "public": f"{h}/api/v3", "private": f"{h}/api/v3", "v1": f"{h}/api/v1",
-            "fapiPublic": f"{h}/fapi/v1", "fapiPublicV2": f"{h}/fapi/v2", "fapiPublicV3": f"{h}/fapi/v3",
-            "fapiPrivate": f"{h}/fapi/v1", "fapiPrivateV2": f"{h}/fapi/v2", "fapiPrivateV3": f"{h}/fapi/v3",
+            "public": f"{h}/api/v3",
+            "private": f"{h}/api/v3",
+            "v1": f"{h}/api/v1",
+            "fapiPublic": f"{h}/fapi/v1",
+            "fapiPublicV2": f"{h}/fapi/v2",
+            "fapiPublicV3": f"{h}/fapi/v3",
+            "fapiPrivate": f"{h}/fapi/v1",
+            "fapiPrivateV2": f"{h}/fapi/v2",
+            "fapiPrivateV3": f"{h}/fapi/v3",
             "fapiData": f"{h}/futures/data",
         }
-        # endpoints the fake does not serve point at a path that answers 404 (never the real exchange)
-        for name in ("sapi", "sapiV2", "sapiV3", "sapiV4", "dapiPublic", "dapiPrivate", "dapiPrivateV2",
-                     "dapiData", "eapiPublic", "eapiPrivate", "papi", "papiV2"):
+        # endpoints the fake does not serve answer 404 here (never the real exchange)
+        for name in (
+            "sapi",
+            "sapiV2",
+            "sapiV3",
+            "sapiV4",
+            "dapiPublic",
+            "dapiPrivate",
+            "dapiPrivateV2",
+            "dapiData",
+            "eapiPublic",
+            "eapiPrivate",
+            "papi",
+            "papiV2",
+        ):
             rest[name] = f"{h}/unserved/{name}"
         rest["ws"] = {
-            "spot": f"{w}/spot/ws", "margin": f"{w}/spot/ws", "linear": f"{w}/futures/ws",
-            "inverse": f"{w}/unserved/ws", "ws-api": {"spot": f"{w}/spot/ws-api/v3",
-                                                      "linear": f"{w}/unserved/ws-fapi"},
+            "spot": f"{w}/spot/ws",
+            "margin": f"{w}/spot/ws",
+            "linear": f"{w}/futures/ws",
+            "inverse": f"{w}/unserved/ws",
+            "ws-api": {"spot": f"{w}/spot/ws-api/v3", "linear": f"{w}/unserved/ws-fapi"},
         }
         del market  # both markets share one URL table: ccxt picks by market type
         return rest
@@ -205,41 +237,67 @@ class FakeBinance:
     def set_balance(self, asset: str, amount: Decimal | str | int, market: Market = "spot") -> None:
         self._do(lambda: self.venue(market).set_balance(asset, Decimal(amount)))
 
-    def set_book(self, symbol: str, bids: Sequence[tuple[str | Decimal, str | Decimal]],
-                 asks: Sequence[tuple[str | Decimal, str | Decimal]], market: Market = "spot",
-                 update_id: int | None = None) -> None:
+    def set_book(
+        self,
+        symbol: str,
+        bids: Sequence[tuple[str | Decimal, str | Decimal]],
+        asks: Sequence[tuple[str | Decimal, str | Decimal]],
+        market: Market = "spot",
+        update_id: int | None = None,
+    ) -> None:
         """Replaces the book (no diff is streamed; clients re-sync from the REST snapshot)."""
+
         def run() -> None:
             book = self.venue(market).books[self.venue(market).spec(symbol).symbol]
             book.bids = {Decimal(p): Decimal(q) for p, q in bids}
             book.asks = {Decimal(p): Decimal(q) for p, q in asks}
             if update_id is not None:
                 book.last_update_id = update_id
+
         self._do(run)
 
-    def push_trade(self, symbol: str, price: Decimal | str, qty: Decimal | str, side: str,
-                   market: Market = "spot") -> list[Fill]:
+    def push_trade(
+        self,
+        symbol: str,
+        price: Decimal | str,
+        qty: Decimal | str,
+        side: str,
+        market: Market = "spot",
+    ) -> list[Fill]:
         """A public trade print (streamed on @trade); resting orders it prints through fill."""
+
         async def run() -> list[Fill]:
             spec = self.venue(market).spec(symbol)
             self._trade_seq = getattr(self, "_trade_seq", 9_000_000_000) + 1
             now = self.clock.now()
-            data = {"e": "trade", "E": now, "T": now, "s": spec.symbol, "t": self._trade_seq,
-                    "p": str(price), "q": str(qty), "m": side.upper() == "SELL", "M": True}
+            data = {
+                "e": "trade",
+                "E": now,
+                "T": now,
+                "s": spec.symbol,
+                "t": self._trade_seq,
+                "p": str(price),
+                "q": str(qty),
+                "m": side.upper() == "SELL",
+                "M": True,
+            }
             if market == "futures":
                 data["X"] = "MARKET"
             return await self._market_message(market, "trade", data)
+
         return self._call(run())
 
     def fill(self, order_id: int, qty: Decimal | str, price: Decimal | str | None = None) -> Fill:
         """Forces a (maker) fill of a resting order, e.g. to make a partial fill on demand."""
+
         def run() -> Fill:
             venue = self.spot if order_id in self.spot.orders else self.futures
             return venue.fill(order_id, Decimal(qty), None if price is None else Decimal(price))
+
         return self._do(run)
 
     def advance(self, n_messages: int, market: Market = "spot") -> int:
-        """Feeds the next `n_messages` capture messages (depth diffs, trades); returns how many there were."""
+        """Feeds the next `n_messages` capture messages (diffs, trades); returns how many."""
         return self._call(self._advance(market, n_messages))
 
     async def _advance(self, market: Market, n: int) -> int:
@@ -253,7 +311,8 @@ class FakeBinance:
         return done
 
     def play(self, market: Market = "spot", speed: float = 1.0) -> None:
-        """Feeds the capture in the background at `speed` x its recorded pace (capture event times)."""
+        """Feeds the capture in the background at `speed` x its recorded pace (event times)."""
+
         async def run() -> None:
             cap = self._captures[market]
             last: int | None = None
@@ -266,21 +325,27 @@ class FakeBinance:
 
         async def start() -> None:
             self._play = asyncio.ensure_future(run())
+
         self._call(start())
 
     def stop_play(self) -> None:
         async def run() -> None:
             if self._play is not None:
                 self._play.cancel()
+
         self._call(run())
 
-    def book_top(self, market: Market = "spot", symbol: str = "BTCUSDT",
-                 ) -> tuple[Decimal | None, Decimal | None]:
+    def book_top(
+        self,
+        market: Market = "spot",
+        symbol: str = "BTCUSDT",
+    ) -> tuple[Decimal | None, Decimal | None]:
         book = self.venue(market).books[symbol]
         return (max(book.bids) if book.bids else None, min(book.asks) if book.asks else None)
 
     def wait_for(self, cond: Callable[[], bool], timeout: float = 5.0) -> None:
         """Polls `cond` on the server loop until it holds (bounded)."""
+
         async def run() -> None:
             loop = asyncio.get_running_loop()
             end = loop.time() + timeout
@@ -288,13 +353,18 @@ class FakeBinance:
                 if loop.time() > end:
                     raise TimeoutError("fakex.wait_for: condition not met")
                 await asyncio.sleep(0.01)
+
         asyncio.run_coroutine_threadsafe(run(), self._loop_or_fail()).result(timeout + 1)
 
     def subscribers(self, market: Market, kind: str = "depth", symbol: str = "BTCUSDT") -> int:
         return sum(1 for c in self.conns if c.market == market and ws.wants(c, kind, symbol))
 
     def user_subscribers(self, market: Market) -> int:
-        return sum(1 for c in self.conns if c.market == market and (c.kind == "user" or c.user_sub is not None))
+        return sum(
+            1
+            for c in self.conns
+            if c.market == market and (c.kind == "user" or c.user_sub is not None)
+        )
 
     def _loop_or_fail(self) -> asyncio.AbstractEventLoop:
         assert self._loop is not None, "fakex: start() the server first"
@@ -347,7 +417,9 @@ class FakeBinance:
                 if c.kind == "user":
                     c.out.put_nowait(orjson.dumps(msg).decode())
                 elif c.user_sub is not None:
-                    c.out.put_nowait(orjson.dumps({"subscriptionId": c.user_sub, "event": msg}).decode())
+                    c.out.put_nowait(
+                        orjson.dumps({"subscriptionId": c.user_sub, "event": msg}).decode()
+                    )
 
     async def _market_message(self, market: Market, kind: str, data: dict[str, Any]) -> list[Fill]:
         venue = self.venue(market)
@@ -365,8 +437,11 @@ class FakeBinance:
             fills = venue.on_print(symbol, Decimal(data["p"]), Decimal(data["q"]))
         text = orjson.dumps(data).decode()
         if self.faults.take("ws_malformed"):
-            text = (text[: len(text) // 2] if self.faults.ws_malformed_style == "truncated"
-                    else text[:-1] + ",}")
+            text = (
+                text[: len(text) // 2]
+                if self.faults.ws_malformed_style == "truncated"
+                else text[:-1] + ",}"
+            )
         copies = 2 if self.faults.take("ws_duplicates") else 1
         # reorder: hold this message back and send it right after the next one of the same stream
         held = self._held[market]
@@ -374,8 +449,12 @@ class FakeBinance:
             held = None  # only a message of the same stream can overtake it; keep holding
         elif held is not None:
             self._held[market] = None
-        if (held is None and self._held[market] is None
-                and self.faults.ws_swap_kind in (None, kind) and self.faults.take("ws_swaps")):
+        if (
+            held is None
+            and self._held[market] is None
+            and self.faults.ws_swap_kind in (None, kind)
+            and self.faults.take("ws_swaps")
+        ):
             self._held[market] = (kind, symbol, text)
             return fills
         for c in self.conns:
@@ -419,21 +498,35 @@ class FakeBinance:
         params = dict(parse_qsl(request.query_string, keep_blank_values=True))
         params.update(parse_qsl(body, keep_blank_values=True))
         params.pop("signature", None)
-        self.requests.append({"method": request.method, "path": request.path, "params": params,
-                              "time": self.clock.now()})
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "params": params,
+                "time": self.clock.now(),
+            }
+        )
         fault = self.faults.take_http(request.path)
         if fault is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            msg = {429: "Too many requests; current limit is 6000 request weight per 1 MINUTE.",
-                   418: "Way too many requests; IP banned until later."}.get(fault.status, "Internal error")
+            msg = {
+                429: "Too many requests; current limit is 6000 request weight per 1 MINUTE.",
+                418: "Way too many requests; IP banned until later.",
+            }.get(fault.status, "Internal error")
             code = {429: -1003, 418: -1003}.get(fault.status, -1001)
             if fault.status >= 500:  # Binance's gateway answers 5xx with a plain page, not JSON
-                return web.Response(status=fault.status, text="Internal Server Error", headers=headers)
-            return web.json_response({"code": code, "msg": msg}, status=fault.status, headers=headers)
+                return web.Response(
+                    status=fault.status, text="Internal Server Error", headers=headers
+                )
+            return web.json_response(
+                {"code": code, "msg": msg}, status=fault.status, headers=headers
+            )
         route = self._routes.get((request.method, request.path))
         if route is None:
-            return web.json_response({"code": -5000, "msg": f"fakex does not serve {request.method} "
-                                      f"{request.path}"}, status=404)
+            return web.json_response(
+                {"code": -5000, "msg": f"fakex does not serve {request.method} {request.path}"},
+                status=404,
+            )
         try:
             if route.auth != "public":
                 check_key(request.headers.get("X-MBX-APIKEY"), self.api_key)
