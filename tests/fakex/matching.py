@@ -564,7 +564,6 @@ class Venue:
         """The create/cancel answer: spot's FULL response (with fills), futures' RESULT."""
         body = self.order_json(o)
         if self.market == "spot":
-            spec = self.spec(o.symbol)
             body["transactTime"] = o.update_time
             body["fills"] = [
                 {
@@ -577,7 +576,6 @@ class Venue:
                 for f in self.fills
                 if f.order_id == o.order_id and not f.maker
             ]
-            del spec
         return body
 
     def trade_json(self, f: Fill) -> dict[str, Any]:

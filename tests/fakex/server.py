@@ -26,7 +26,7 @@ from fakex.auth import check_key, check_rest
 from fakex.captures import Capture
 from fakex.errors import BinanceError
 from fakex.faults import Faults
-from fakex.markets import SPECS, Market
+from fakex.markets import Market
 from fakex.matching import Clock, Event, Fill, Order, Position, Venue
 from fakex.rest_common import Route
 
@@ -121,9 +121,7 @@ class FakeBinance:
         loop.run_until_complete(self._runner.setup())
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         loop.run_until_complete(site.start())
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]
         self.url = f"http://127.0.0.1:{port}"
         ready.set()
         loop.run_forever()
@@ -169,7 +167,7 @@ class FakeBinance:
     def ccxt_urls(self, market: Literal["spot", "futures"]) -> dict[str, Any]:
         """The `exchange.urls['api']` entries pointing at this fake (REST, and ws for ccxt.pro)."""
         h, w = self.url, self.url.replace("http://", "ws://")
-        rest = {
+        rest: dict[str, Any] = {
             "public": f"{h}/api/v3",
             "private": f"{h}/api/v3",
             "v1": f"{h}/api/v1",
@@ -537,5 +535,3 @@ class FakeBinance:
             return web.json_response(e.body(), status=e.status)
         return web.Response(body=orjson.dumps(result), content_type="application/json")
 
-
-_ = SPECS  # the instrument table lives in fakex.markets

@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 from fakex.auth import check_ws
 from fakex.errors import BinanceError
 from fakex.markets import Market, fmt
-from fakex.matching import Event, Venue
+from fakex.matching import ZERO, Event, Venue
 
 if TYPE_CHECKING:
     from fakex.server import FakeBinance
@@ -114,8 +114,8 @@ def user_events(venue: Venue, event: Event, now: int) -> list[dict[str, Any]]:
             x = "AMENDMENT"
         else:
             x = order.status if order.status in ("CANCELED", "EXPIRED") else "NEW"
-        last_q = fill.qty if fill else 0
-        last_p = fill.price if fill else 0
+        last_q = fill.qty if fill else ZERO
+        last_p = fill.price if fill else ZERO
         if venue.market == "spot":
             out.append(
                 {
@@ -156,7 +156,7 @@ def user_events(venue: Venue, event: Event, now: int) -> list[dict[str, Any]]:
                 }
             )
         else:
-            avg = order.cum_quote / order.executed_qty if order.executed_qty else 0
+            avg = order.cum_quote / order.executed_qty if order.executed_qty else ZERO
             out.append(
                 {
                     "e": "ORDER_TRADE_UPDATE",
