@@ -150,3 +150,60 @@ def test_futures_account_update_moves_balance_and_position(fake: FakeBinance) ->
             await ex.close()
 
     run(go())
+
+
+def test_my_trades_since_limit_and_cancel_by_client_id(fake: FakeBinance) -> None:
+    fake.set_book("BTCUSDT", [("59990", "5")], [("60000", "5")])
+    fake.set_balance("USDT", "10000")
+
+    async def go() -> None:
+        ex = ccxtpro.binance({"timeout": 3000})
+        fake.configure(ex)
+        try:
+            await ex.load_markets()
+            for i, ms in enumerate((1723161300000, 1723161301000, 1723161302000)):
+                fake.set_time(ms)
+                await ex.create_order("BTC/USDT", "market", "buy", 0.001 * (i + 1))
+            got = await ex.fetch_my_trades("BTC/USDT", since=1723161301000, limit=1)
+            assert [(t["timestamp"], t["amount"]) for t in got] == [(1723161301000, 0.002)]
+            await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 59000, {"clientOrderId": "k1"})
+            c = await ex.cancel_order("", "BTC/USDT", {"origClientOrderId": "k1"})
+            assert (c["clientOrderId"], c["status"]) == ("k1", "canceled")
+        finally:
+            await ex.close()
+
+    run(go())
+    deletes = [r for r in fake.requests if r["method"] == "DELETE"]
+    assert deletes[0]["params"]["origClientOrderId"] == "k1"
+
+
+def test_retry_after_header_and_listen_keys(fake: FakeBinance) -> None:
+    import aiohttp
+
+    async def go() -> None:
+        fake.faults.http_status(418, 1, retry_after=7)
+        async with aiohttp.ClientSession() as s:
+            async with s.get(f"{fake.url}/api/v3/time", timeout=aiohttp.ClientTimeout(3)) as r:
+                assert (r.status, r.headers["Retry-After"]) == (418, "7")
+                assert (await r.json())["code"] == -1003
+            async with s.get(f"{fake.url}/api/v3/time", timeout=aiohttp.ClientTimeout(3)) as r:
+                assert r.status == 200  # the fault was bounded to one call
+        ex = ccxtpro.binance({"timeout": 3000})
+        fake.configure(ex)
+        fut = ccxtpro.binanceusdm({"timeout": 3000})
+        fake.configure(fut)
+        try:
+            key = (await ex.publicPostUserDataStream())["listenKey"]
+            assert key in fake.listen_keys["spot"] and len(key) == 64
+            await ex.publicPutUserDataStream({"listenKey": key})
+            await ex.publicDeleteUserDataStream({"listenKey": key})
+            assert fake.listen_keys["spot"] == set()
+            fkey = (await fut.fapiPrivatePostListenKey())["listenKey"]
+            assert (await fut.fapiPrivatePutListenKey())["listenKey"] == fkey
+            await fut.fapiPrivateDeleteListenKey()
+            assert fake.listen_keys["futures"] == set()
+        finally:
+            await ex.close()
+            await fut.close()
+
+    run(go())

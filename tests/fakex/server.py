@@ -534,4 +534,3 @@ class FakeBinance:
         except BinanceError as e:
             return web.json_response(e.body(), status=e.status)
         return web.Response(body=orjson.dumps(result), content_type="application/json")
-
