@@ -126,6 +126,7 @@ class Venue:
         self.emit = emit
         self.books: dict[str, Book] = {s: Book() for s in SPECS[market]}
         self.orders: dict[int, Order] = {}
+        self.resting: dict[int, Order] = {}  # open orders in id order (keeps prints O(open orders))
         self.by_client: dict[str, Order] = {}
         self.fills: list[Fill] = []
         self.balances: dict[str, list[Decimal]] = {}  # asset -> [free, locked] (futures: wallet, 0)
@@ -260,15 +261,23 @@ class Venue:
         self.orders[order.order_id] = order
         self.by_client[client_id] = order
         if order.status == "EXPIRED":
+            self._track(order)
             self.emit(self.market, ("order", order, None))
             return order
         self._lock(spec, order)
+        self._track(order)
         self.emit(self.market, ("order", order, None))
         for pr, q in takes:
             self._execute(spec, order, pr, q, maker=False)
         if order.remaining > 0 and (otype == "MARKET" or tif in ("IOC", "FOK")):
             self._finish(spec, order, "EXPIRED")
         return order
+
+    def _track(self, order: Order) -> None:
+        if order.is_open:
+            self.resting[order.order_id] = order
+        else:
+            self.resting.pop(order.order_id, None)
 
     def _auto_client_id(self) -> str:
         self._next_client += 1
@@ -344,8 +353,8 @@ class Venue:
         for symbol, pos in self.positions.items():
             used += abs(pos.amount) * pos.entry / LEVERAGE
             used -= self.unrealized(symbol) if self.unrealized(symbol) < 0 else ZERO
-        for o in self.orders.values():
-            if o.is_open and not o.reduce_only:
+        for o in self.resting.values():
+            if not o.reduce_only:
                 used += o.remaining * o.price / LEVERAGE
         return wallet - used
 
@@ -418,6 +427,7 @@ class Venue:
         order.status = "FILLED" if order.remaining == 0 else "PARTIALLY_FILLED"
         if order.status == "FILLED" and order.locked:
             self._release(spec, order, order.locked)
+        self._track(order)
         self.emit(self.market, ("order", order, fill))
         return fill
 
@@ -446,6 +456,7 @@ class Venue:
             self._release(spec, order, order.locked)
         order.status = status
         order.update_time = self.clock.now()
+        self._track(order)
         self.emit(self.market, ("order", order, None))
 
     def cancel(self, symbol: str, order_id: str | None, client_id: str | None) -> Order:
@@ -492,7 +503,7 @@ class Venue:
         """A public trade: resting orders it prints through fill (lowest order id first)."""
         out: list[Fill] = []
         left = qty
-        for order in sorted(self.orders.values(), key=lambda o: o.order_id):
+        for order in list(self.resting.values()):
             if left <= 0:
                 break
             if order.symbol != symbol or not order.is_open or order.type == "MARKET":

@@ -65,9 +65,7 @@ def my_trades(venue: Venue, p: dict[str, str]) -> list[dict[str, Any]]:
 def open_orders(venue: Venue, p: dict[str, str]) -> list[dict[str, Any]]:
     symbol = venue.spec(p["symbol"]).symbol if "symbol" in p else None
     return [
-        venue.order_json(o)
-        for o in sorted(venue.orders.values(), key=lambda o: o.order_id)
-        if o.is_open and (symbol is None or o.symbol == symbol)
+        venue.order_json(o) for o in venue.resting.values() if symbol is None or o.symbol == symbol
     ]
 
 
