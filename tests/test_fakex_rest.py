@@ -216,12 +216,11 @@ def test_futures_round_trip_positions_and_pnl(fake: FakeBinance) -> None:
             assert c["filled"] == 0.011
             trades = await ex.fetch_my_trades(sym)
             assert [t["amount"] for t in trades] == [0.005, 0.005, 0.001, 0.011]
-            # maker fill 0.001 @ 59100: fee 0.01182; entry (600.0025 + 59.1) / 0.011 = 60009.3181...
-            # close 0.011 @ 60010: pnl 660.11 - 659.1025 = 1.0075; taker fee 0.330055
-            # wallet 9999.69999875 - 0.01182 + 1.0075 - 0.330055 = 10000.36562375 (entry is a
-            # repeating decimal, so compare at 1e-12)
-            wallet = fake.balances["futures"]["USDT"][0]
-            assert wallet.quantize(Decimal("1e-12")) == Decimal("10000.365623750000")
+            # maker fill 0.001 @ 59100: fee 0.01182; entry (600.0025 + 59.1) / 0.011 = 59918.409...
+            # close 0.011 @ 60010: pnl 660.11 - 659.1025 = 1.0075 (rounded to 1e-8); fee 0.330055
+            # wallet 9999.69999875 - 0.01182 + 1.0075 - 0.330055 = 10000.36562375, exactly
+            assert fake.balances["futures"]["USDT"][0] == Decimal("10000.36562375")
+            assert [f.realized_pnl for f in fake.futures.fills][-1] == Decimal("1.00750000")
             assert fake.positions["BTCUSDT"].amount == 0
             bal = await ex.fetch_balance()
             assert bal["USDT"]["total"] == pytest.approx(10000.36562375, abs=1e-6)

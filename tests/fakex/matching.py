@@ -15,6 +15,8 @@ Rules (written down because tests hand-check money against them):
   taker. Spot: a buy locks price * qty of the quote (market buys check the walked cost plus
   the fee), a sell locks the quantity. Futures: one-way positions, leverage fixed at 20,
   a new order needs notional / 20 of available margin; realised PnL and fees move the wallet.
+  The entry price is the exact quotient (28 significant digits); realised PnL is rounded
+  half-even to 1e-8 USDT (Binance's wallet precision), so the wallet stays an exact sum.
 - Times come from the fake's clock (`Clock`), never the wall clock.
 """
 
@@ -29,6 +31,7 @@ from fakex.errors import BAD_SYMBOL, INSUFFICIENT, NO_ORDER, UNKNOWN_ORDER, WOUL
 from fakex.markets import FEES, LEVERAGE, SPECS, Market, Spec, fmt
 
 ZERO = Decimal(0)
+PNL_UNIT = Decimal("1e-8")  # realised PnL is rounded half-even to 1e-8 USDT
 
 
 class Clock:
@@ -442,7 +445,7 @@ class Venue:
             return pnl
         closed = min(abs(signed), abs(pos.amount))
         direction = 1 if pos.amount > 0 else -1
-        pnl = (price - pos.entry) * closed * direction
+        pnl = ((price - pos.entry) * closed * direction).quantize(PNL_UNIT)
         new = pos.amount + signed
         if new == 0:
             pos.entry = ZERO
