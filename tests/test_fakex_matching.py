@@ -22,12 +22,13 @@ ops = st.lists(
             st.sampled_from(["LIMIT", "MARKET"]),
             st.sampled_from(["GTC", "IOC", "FOK"]),
             st.integers(59_990, 60_010),  # price in whole USDT
-            st.integers(1, 40),  # quantity in 0.001
+            st.integers(1, 15),  # quantity in 0.001
         ),
-        st.tuples(st.just("print"), st.integers(59_985, 60_015), st.integers(1, 30)),
+        st.tuples(st.just("print"), st.integers(59_985, 60_015), st.integers(1, 8)),
         st.tuples(st.just("cancel"), st.integers(0, 30)),
-        st.tuples(st.just("fill"), st.integers(0, 30), st.integers(1, 40)),
+        st.tuples(st.just("fill"), st.integers(0, 30), st.integers(1, 8)),
     ),
+    min_size=3,
     max_size=40,
 )
 
@@ -60,10 +61,10 @@ def _apply(v: Venue, op: tuple[Any, ...]) -> None:
         elif op[0] == "cancel" and ids:
             o = v.orders[ids[int(op[1]) % len(ids)]]
             v.cancel("BTCUSDT", str(o.order_id), None)
-        elif op[0] == "fill" and ids:
-            o = v.orders[ids[int(op[1]) % len(ids)]]
-            if o.is_open:
-                v.fill(o.order_id, min(o.remaining, D(op[2]) / 1000))
+        elif op[0] == "fill" and v.resting:
+            rest = list(v.resting.values())
+            o = rest[int(op[1]) % len(rest)]
+            v.fill(o.order_id, min(o.remaining, D(op[2]) / 1000))
     except BinanceError:
         pass
 
@@ -71,12 +72,12 @@ def _apply(v: Venue, op: tuple[Any, ...]) -> None:
 @given(ops)
 def test_spot_ledger_adds_up(steps: list[tuple[Any, ...]]) -> None:
     v, _ = _venue("spot")
-    v.set_balance("USDT", D(1000))
+    v.set_balance("USDT", D(3000))
     v.set_balance("BTC", D("0.05"))
     for op in steps:
         before = {o.order_id: o.executed_qty for o in v.orders.values()}
         _apply(v, op)
-        usdt, btc = D(1000), D("0.05")
+        usdt, btc = D(3000), D("0.05")
         for f in v.fills:
             q = f.price * f.qty
             if f.side == "BUY":
