@@ -223,3 +223,35 @@ def test_depth_gap_is_detected_by_ccxt(fake: FakeBinance, cls: Any, market: Any,
             await ex.close()
 
     run(go())
+
+
+def test_futures_user_stream_drop_then_resubscribe(fake: FakeBinance) -> None:
+    fake.set_balance("USDT", "10000", market="futures")
+    sym = "BTC/USDT:USDT"
+
+    async def go() -> None:
+        ex = await _client(fake, ccxtpro.binanceusdm)
+        try:
+            first = asyncio.ensure_future(ex.watch_orders(sym))
+            await asyncio.to_thread(fake.wait_for, lambda: fake.user_subscribers("futures") == 1)
+            await ex.create_order(sym, "limit", "buy", 0.002, 50000, {"clientOrderId": "d1"})
+            await asyncio.wait_for(first, 5)
+            pending = asyncio.ensure_future(ex.watch_orders(sym))
+            await asyncio.sleep(0.1)
+            fake.faults.drop_ws(after_messages=0, refuse_s=0.5)
+            fake.push_trade("BTCUSDT", "60000", "0.001", "buy", market="futures")  # trips the drop
+            with pytest.raises(ccxt.NetworkError):
+                await asyncio.wait_for(pending, 5)
+            assert fake.user_subscribers("futures") == 0
+            # placed while the stream is down: only a REST lookup (reconciliation) can see it
+            o2 = await ex.create_order(sym, "limit", "buy", 0.002, 50000, {"clientOrderId": "d2"})
+            await asyncio.sleep(0.6)  # the refusal window ends
+            again = asyncio.ensure_future(ex.watch_orders(sym))
+            await asyncio.to_thread(fake.wait_for, lambda: fake.user_subscribers("futures") == 1)
+            await ex.cancel_order(o2["id"], sym)
+            got = await asyncio.wait_for(again, 5)
+            assert (got[-1]["clientOrderId"], got[-1]["status"]) == ("d2", "canceled")
+        finally:
+            await ex.close()
+
+    run(go())
