@@ -1,0 +1,104 @@
+"""Faults a test switches on; each is bounded by a count (and the ws refusal by a duration).
+
+All counters are consumed by the server on its own loop; tests only call these setters.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class _HttpFault:
+    status: int
+    count: int
+    retry_after: int | None
+    path: str  # only paths containing this (empty: every path)
+
+
+@dataclass
+class Faults:
+    """Switch faults on; each setter says how many times (or how long) the fault fires."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    http: list[_HttpFault] = field(default_factory=list)
+    create_timeouts: int = 0
+    create_timeout_mode: str = (
+        "delay"  # "delay": answer after `create_delay_s`; "close": drop the socket
+    )
+    create_delay_s: float = 2.0
+    ws_drop_after: int | None = None  # drop every ws after this many more market messages
+    ws_refuse_s: float = 0.0
+    ws_duplicates: int = 0
+    ws_swaps: int = 0
+    ws_swap_kind: str | None = None
+    ws_malformed: int = 0
+    ws_malformed_style: str = "truncated"
+    depth_gaps: int = 0
+
+    def http_status(
+        self, status: int, count: int = 1, *, retry_after: int | None = None, path: str = ""
+    ) -> None:
+        """The next `count` REST calls on paths containing `path` answer `status` (429/418/5xx)."""
+        with self._lock:
+            self.http.append(_HttpFault(status, count, retry_after, path))
+
+    def create_timeout(self, count: int = 1, *, mode: str = "delay", delay_s: float = 2.0) -> None:
+        """The next `count` order creations ARE placed, but the answer comes after `delay_s`
+        ("delay") or never: the connection is closed without a response ("close")."""
+        if mode not in ("delay", "close"):
+            raise ValueError(f"create_timeout mode {mode!r}: must be 'delay' or 'close'")
+        with self._lock:
+            self.create_timeouts, self.create_timeout_mode, self.create_delay_s = (
+                count,
+                mode,
+                delay_s,
+            )
+
+    def drop_ws(self, *, after_messages: int = 0, refuse_s: float = 0.0) -> None:
+        """Close every websocket after `after_messages` more market-data messages, then refuse
+        new websocket connections for `refuse_s` seconds (HTTP 503 on the upgrade)."""
+        with self._lock:
+            self.ws_drop_after, self.ws_refuse_s = after_messages, refuse_s
+
+    def duplicate_ws(self, count: int = 1) -> None:
+        """The next `count` market-data messages are sent twice."""
+        with self._lock:
+            self.ws_duplicates = count
+
+    def reorder_ws(self, count: int = 1, *, kind: str | None = None) -> None:
+        """`count` times, a market-data message (of `kind` "depth" or "trade", or any) is held back
+        and sent right after the next message of the same stream."""
+        with self._lock:
+            self.ws_swaps, self.ws_swap_kind = count, kind
+
+    def malformed_ws(self, count: int = 1, *, style: str = "truncated") -> None:
+        """The next `count` market-data messages are sent as invalid JSON: "truncated" (cut in
+        the middle) or "garbled" (still wrapped in braces, a stray comma before the end)."""
+        if style not in ("truncated", "garbled"):
+            raise ValueError(f"malformed_ws style {style!r}: must be 'truncated' or 'garbled'")
+        with self._lock:
+            self.ws_malformed, self.ws_malformed_style = count, style
+
+    def depth_gap(self, count: int = 1) -> None:
+        """The next `count` depth diffs change the fake's book but are not sent (a gap)."""
+        with self._lock:
+            self.depth_gaps = count
+
+    def take_http(self, path: str) -> _HttpFault | None:
+        with self._lock:
+            for f in self.http:
+                if f.count > 0 and f.path in path:
+                    f.count -= 1
+                    return f
+            return None
+
+    def take(self, name: str) -> bool:
+        """Consumes one unit of a counted fault; True when it fires."""
+        with self._lock:
+            left: int = getattr(self, name)
+            if left > 0:
+                setattr(self, name, left - 1)
+                return True
+            return False
