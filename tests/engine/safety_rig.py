@@ -19,6 +19,7 @@ from engine.domain.instrument import Instrument
 from engine.domain.journal import EmergencyStop, TradingStateChanged
 from engine.kernel import Kernel, MarketStream
 from engine.ports import AlertLevel
+from engine.services.health import HealthMonitor
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.risk import RiskLimits, RiskService
@@ -121,6 +122,7 @@ def rig(
     cash: Decimal = CASH,
     limits: RiskLimits = DEFAULT_LIMITS,
     settings: SimSettings | None = None,
+    with_health: bool = False,
     **kernel_kwargs: Any,
 ) -> Rig:
     insts = {i.symbol: i for i in instruments}
@@ -136,6 +138,8 @@ def rig(
         market=VenueMids(venue),
     )
     om = OrderManager(venue=venue, store=store, clock=clock, instruments=insts, risk=risk)
+    if with_health:
+        kernel_kwargs["health"] = HealthMonitor(clock)
     kernel = Kernel(
         instruments=insts,
         strategy=strategy,

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from safety_rig import SEC, Alerts, Tape, perp, rig
 
+from adapters.venues.simulated import SimSettings
 from engine.domain import Fill, OrderCanceled, OrderFilled, OrderSide, OrderStatus, OrderType
 from engine.domain.errors import ValidationError
 from engine.ports import AlertLevel
@@ -216,6 +217,28 @@ def test_a_second_kill_while_running_changes_nothing_and_kill_with_nothing_held_
     assert [w for _, w, _ in r.safety()] == ["started", "HALTED", "cancel", "verified", "done"]
     assert r.kernel.emergency.start("again") is True  # a finished stop may run again
     assert r.kernel.emergency.start("again") is False  # ... but not twice at once
+
+
+def test_health_sees_acks_rejects_the_state_and_the_stop() -> None:
+    # The venue acknowledges 3 ms after a submit: every ack latency is 3 ms.
+    r = rig(
+        [BTC, ETH],
+        LongShort(EmptyParams()),
+        settings=SimSettings(submit_latency_ns=3_000_000),
+        emergency=EmergencySettings(slippage_bps=50),
+        with_health=True,
+    )
+    health = r.kernel.health
+    assert health is not None
+    assert health.snapshot()["status"] == {"trading_state": "ACTIVE", "emergency_stop": "idle"}
+    r.kernel.run_backtest([t.stream() for t in tapes()], should_stop=kill_after(r, 3))  # type: ignore[arg-type]
+    snap = health.snapshot()
+    assert snap["status"] == {"trading_state": "HALTED", "emergency_stop": "done"}
+    acks = snap["ack_latency_ns"]
+    assert acks["count"] > 0 and acks["p50"] == acks["max"] == 3_000_000
+    denied = sum(o.status is OrderStatus.DENIED for o in r.om.orders())
+    assert denied > 0 and snap["rejects"]["total"] == denied
+    assert set(snap["feeds"]) == {"BTCUSDT", "ETHUSDT"}
 
 
 def test_emergency_settings_are_checked() -> None:
