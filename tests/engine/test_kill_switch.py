@@ -241,6 +241,33 @@ def test_health_sees_acks_rejects_the_state_and_the_stop() -> None:
     assert set(snap["feeds"]) == {"BTCUSDT", "ETHUSDT"}
 
 
+def test_a_denied_slice_is_journaled_and_tried_again_on_the_next_book() -> None:
+    # At the kill (2 s) the bids are gone: no mid, so the gate denies the sell (NO_MID);
+    # at 3 s a bid of 999.0 x 1 is back and the whole 0.010 goes in one slice.
+    tape = (
+        Tape(BTC)
+        .snapshot(1 * SEC, [("1000.0", "1")], [("1000.5", "5")])
+        .diff(2 * SEC, [("1000.0", "0")], [])
+        .diff(3 * SEC, [("999.0", "1")], [])
+    )
+    r = rig([BTC], LongShort(EmptyParams()))
+    r.kernel.run_backtest([tape.stream()], should_stop=kill_after(r, 2))  # type: ignore[arg-type]
+    assert r.kernel.emergency.phase is EmergencyPhase.DONE
+    steps = [(w, d) for k, w, d in r.safety() if k == "stop"]
+    assert [w for w, _ in steps] == [
+        "started",
+        "cancel",
+        "slice",
+        "denied",
+        "slice",
+        "verified",
+        "done",
+    ]
+    assert steps[3][1] == "BTCUSDT qx-3: NO_MID: symbol=BTCUSDT"
+    assert r.kernel.emergency.attempts == {"BTCUSDT": 2}
+    assert r.venue.position("BTCUSDT") == 0
+
+
 def test_emergency_settings_are_checked() -> None:
     with pytest.raises(ValidationError, match="slippage_bps"):
         EmergencySettings(slippage_bps=0)

@@ -101,6 +101,8 @@ def test_quantx_kill_flattens_a_running_paper_run(tmp_path: Path) -> None:
         live = orjson.loads(status.output)["live"]
         assert live[RUN]["status"]["trading_state"] == "ACTIVE"
         assert live[RUN]["connections"]["feed"]["connected"] is True
+        text = CliRunner().invoke(main, ["status", "--store", str(db)]).output
+        assert f"run {RUN} (live): trading ACTIVE, emergency stop idle" in text
 
         result = CliRunner().invoke(main, ["kill", RUN, "--out", str(tmp_path), "--reason", "e2e"])
         assert result.exit_code == 0, result.output

@@ -88,7 +88,10 @@ def status(store: Path, as_json: bool) -> int:
         runs = reader.runs()
     live = live_health(store.parent, [r["run_id"] for r in runs if r["status"] == "RUNNING"])
     if as_json:
-        echo_json({"store": str(store), "runs": runs, "live": live})
+        doc: dict[str, Any] = {"store": str(store), "runs": runs}
+        if live:  # runs running here, with their health
+            doc["live"] = live
+        echo_json(doc)
     else:
         print_runs(str(store), runs)
         for run_id, health in live.items():
