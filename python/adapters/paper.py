@@ -166,7 +166,7 @@ def build_paper(
         for message in feed.skip_until(start):
             kernel.prime(message)
             primed += 1
-        kernel.trading.replay(store.records())  # a halted run stays halted
+        kernel.restore_safety(store.records())  # a halted run stays halted
         kernel.trade_pnl = list(recovered.trade_pnl)
         kernel.traded_notional = recovered.traded_notional
         restore_venue(recovered, venue)

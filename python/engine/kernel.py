@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -487,8 +487,13 @@ class Kernel:
         neither produces anything more."""
         while True:
             events = self.venue.drain()
-            for event in events:
-                self.om.on_venue_event(event)
+            if events:
+                anomalies = len(self.om.anomalies)
+                for event in events:
+                    self.om.on_venue_event(event)
+                if self.health is not None and len(self.om.anomalies) > anomalies:
+                    for _ in range(len(self.om.anomalies) - anomalies):
+                        self.health.on_error()  # venue answers the manager could not apply
             if not self._queue and not events:
                 if self.emergency.active and self.emergency.step():
                     continue  # its slices' answers come in on the next turn
@@ -542,6 +547,19 @@ class Kernel:
             self._publish_phase()
             return self.emergency.finished
         return False
+
+    def restore_safety(self, records: Iterable[tuple[int, object]]) -> None:
+        """A resumed run: the trading state from its last journaled change, and the
+        breakers' equity peaks and day openings from its equity samples (so a restart
+        neither forgets a halt nor resets a drawdown)."""
+        items = list(records)
+        self.trading.replay(items)
+        if self.breakers is not None:
+            for _, record in items:
+                if isinstance(record, EquitySample):
+                    self.breakers.on_equity(record.account, record.ts_event, record.equity)
+        if self.health is not None:
+            self.health.set_status("trading_state", self.trading.state.value)
 
     def _publish_phase(self) -> None:
         if self.health is not None:

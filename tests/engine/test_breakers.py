@@ -12,7 +12,7 @@ from adapters.clocks import SimulatedClock
 from adapters.store.memory import MemoryStore
 from engine.domain import OrderSide, OrderTerms, OrderType, TradingState
 from engine.domain.errors import ValidationError
-from engine.domain.journal import TradingStateChanged
+from engine.domain.journal import EquitySample, TradingStateChanged
 from engine.ports import AlertLevel
 from engine.services.breakers import DAY_NS, BreakerLimits, CircuitBreakers, Trip
 from engine.services.trading_state import TradingControl
@@ -249,3 +249,27 @@ def test_a_falling_mark_trips_the_drawdown_breaker_on_the_equity_sample() -> Non
     r.kernel.run_backtest([tape.stream()])
     states = [(w, why) for k, w, why in r.safety() if k == "state"]
     assert states == [("HALTED", "MAX_DRAWDOWN: account=main equity=18.9919975 peak=20 limit=0.05")]
+
+
+def test_a_resumed_run_keeps_its_halt_and_its_equity_peak() -> None:
+    r = rig(
+        [BTC],
+        BuyOnce(EmptyParams()),
+        breakers=CircuitBreakers(BreakerLimits(max_drawdown=D("0.10"), max_daily_loss=None)),
+        with_health=True,
+    )
+    journal = [
+        EquitySample(ts_event=1, account="main", currency="USDT", equity=D("1000")),
+        TradingStateChanged(ts_event=2, state=REDUCING, reason="DAILY_LOSS: x"),
+        EquitySample(ts_event=3, account="main", currency="USDT", equity=D("950")),
+    ]
+    r.kernel.restore_safety(enumerate(journal, 1))
+    assert r.kernel.trading.state is REDUCING
+    assert r.kernel.health is not None
+    assert r.kernel.health.snapshot()["status"]["trading_state"] == "REDUCING"
+    assert len(r.store) == 0  # nothing journaled
+    breakers = r.kernel.breakers
+    assert breakers is not None
+    # The peak 1000 is remembered: 899 is 10.1% below it.
+    trip = breakers.on_equity("main", 4, D("899"))
+    assert trip is not None and "peak=1000" in trip.reason
