@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.data import BUNDLED_BINANCE_DIR
+from engine.domain.enums import TradingState
+from engine.services.breakers import BreakerLimits
+from engine.services.emergency import EmergencySettings
 from engine.services.statistics import StatisticsParams
 
 __all__ = [
@@ -24,6 +27,7 @@ __all__ = [
     "PaperConfig",
     "RiskSettings",
     "RunConfig",
+    "SafetySettings",
     "StatisticsSettings",
     "VenueSettings",
     "load_config",
@@ -65,6 +69,42 @@ class RiskSettings(_Strict):
     rate_capacity: int = Field(default=1_000_000, ge=1)
     rate_refill_per_s: int = Field(default=1_000_000, ge=1)
     leverage: int = Field(default=1, ge=1, le=125)
+
+
+class SafetySettings(_Strict):
+    """Circuit breakers, the emergency stop, alerts and the health endpoint of a paper
+    (or live) run. Drawdown and daily loss are fractions (0.10 = 10%) of the equity peak
+    and of the UTC day's opening equity; null turns a breaker off. Defaults: drawdown
+    above 10% halts, a daily loss above 5% allows reducing orders only, more than 20
+    rejects and denials in 60 s halts. `kill` flattens with market orders capped at
+    `flatten_slippage_bps` from the touch, at most `flatten_max_attempts` per instrument.
+    `webhook_url`: alerts are also POSTed there. `health_port` 0 picks a free port."""
+
+    max_drawdown: Decimal | None = Field(default=Decimal("0.10"), gt=0, lt=1)
+    drawdown_state: Literal["REDUCING", "HALTED"] = "HALTED"
+    max_daily_loss: Decimal | None = Field(default=Decimal("0.05"), gt=0, lt=1)
+    daily_loss_state: Literal["REDUCING", "HALTED"] = "REDUCING"
+    max_rejects: int | None = Field(default=20, ge=0)
+    reject_window_s: float = Field(default=60.0, gt=0)
+    flatten_slippage_bps: int = Field(default=100, ge=1, le=10_000)
+    flatten_max_attempts: int = Field(default=20, ge=1, le=1_000)
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    health_port: int = Field(default=0, ge=0, le=65_535)
+
+    def breakers(self) -> BreakerLimits:
+        return BreakerLimits(
+            max_drawdown=self.max_drawdown,
+            drawdown_state=TradingState(self.drawdown_state),
+            max_daily_loss=self.max_daily_loss,
+            daily_loss_state=TradingState(self.daily_loss_state),
+            max_rejects=self.max_rejects,
+            reject_window_ns=int(self.reject_window_s * 1e9),
+        )
+
+    def emergency(self) -> EmergencySettings:
+        return EmergencySettings(
+            slippage_bps=self.flatten_slippage_bps, max_attempts=self.flatten_max_attempts
+        )
 
 
 class StatisticsSettings(_Strict):
@@ -159,6 +199,7 @@ class PaperConfig(BaseSettings):
     equity_interval_s: float = Field(default=1.0, gt=0)
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
+    safety: SafetySettings = SafetySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,11 +15,15 @@ from dependency_injector import containers, providers
 from adapters.backtest import PortfolioAccount, VenueMids
 from adapters.clocks import AcceleratedClock, SimulatedClock
 from adapters.feeds.replay import ReplayFeed
+from adapters.notify.log import LogNotifier
 from adapters.paper import PaperAccount, PaperError, load_accounts
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine.domain.instrument import Instrument
 from engine.kernel import Kernel
 from engine.ports import Store
+from engine.services.breakers import BreakerLimits, CircuitBreakers
+from engine.services.emergency import EmergencySettings
+from engine.services.health import HealthMonitor
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.recovery import Recovered, recover_run
@@ -200,6 +204,10 @@ def _paper_order_manager(
     return OrderManager(venue=venue, store=store, clock=clock, instruments=loaded[1], risk=risk)
 
 
+def _breakers(limits: BreakerLimits | None) -> CircuitBreakers | None:
+    return None if limits is None else CircuitBreakers(limits)
+
+
 def _first_account(accounts: Sequence[PaperAccount]) -> str:
     return accounts[0].name
 
@@ -213,7 +221,9 @@ class PaperContainer(containers.DeclarativeContainer):
     portfolio with an account per `PaperAccount`, each instrument risk-checked against
     its own account, and (`resume_from_ns` given) the order manager rebuilt from the
     store. The feed here is a recording (`ReplayFeed`); `sleep` and `monotonic_ns`
-    replace the real ones so that tests play a recording instantly."""
+    replace the real ones so that tests play a recording instantly. Safety: circuit
+    breakers (`breaker_limits`, None: off), the emergency stop's settings, alerts to the
+    log (override `notifier`) and a health monitor on the run's clock."""
 
     accounts = providers.Dependency(instance_of=list)
     strategy = providers.Dependency(instance_of=Strategy)
@@ -225,6 +235,9 @@ class PaperContainer(containers.DeclarativeContainer):
     resume_from_ns: providers.Object[int | None] = providers.Object(None)
     sleep = providers.Object(time.sleep)
     monotonic_ns = providers.Object(time.monotonic_ns)
+    breaker_limits: providers.Object[BreakerLimits | None] = providers.Object(BreakerLimits())
+    emergency = providers.Object(EmergencySettings())
+    notifier: providers.Provider[Any] = providers.Singleton(LogNotifier)
 
     loaded = providers.Singleton(load_accounts, accounts)
     instruments = providers.Callable(_instruments, loaded)
@@ -240,6 +253,8 @@ class PaperContainer(containers.DeclarativeContainer):
     order_manager = providers.Singleton(
         _paper_order_manager, recovered, venue, store, clock, loaded, risk
     )
+    health = providers.Singleton(HealthMonitor, clock)
+    breakers = providers.Singleton(_breakers, breaker_limits)
     kernel = _kernel_provider(
         instruments,
         strategy,
@@ -250,4 +265,8 @@ class PaperContainer(containers.DeclarativeContainer):
         clock,
         equity_interval_ns,
         account=providers.Callable(_first_account, accounts),
+        breakers=breakers,
+        notifier=notifier,
+        health=health,
+        emergency=emergency,
     )

@@ -30,7 +30,10 @@ from adapters.feeds.replay import ReplayFeed
 from adapters.venues.simulated import SimSettings, SimulatedVenue
 from engine.domain.instrument import Instrument
 from engine.kernel import Kernel, KernelStats, MarketStream
-from engine.ports import Store
+from engine.ports import Notifier, Store
+from engine.services.breakers import BreakerLimits
+from engine.services.emergency import EmergencySettings
+from engine.services.health import HealthMonitor
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
 from engine.services.recovery import Recovered, fund_account, resend_in_flight, restore_venue
@@ -65,6 +68,7 @@ class PaperRun:
     store: Store
     accounts: dict[str, list[str]]  # account -> its symbols
     instruments: dict[str, Instrument]
+    health: HealthMonitor
     primed: int = 0  # messages replayed into the books only (a resumed run)
     recovered: Recovered | None = None  # what a resumed run rebuilt from its journal
     recovered_state: dict[str, dict[str, Any]] | None = None  # its state, before going on
@@ -114,11 +118,16 @@ def build_paper(
     resume_from_ns: int | None = None,
     sleep: Callable[[float], None] | None = None,
     monotonic_ns: Callable[[], int] | None = None,
+    breakers: BreakerLimits | None = None,
+    emergency: EmergencySettings | None = None,
+    notifier: Notifier | None = None,
 ) -> PaperRun:
     """Assembles a paper run over recorded data. `resume_from_ns`: start the recording
     part-way (books rebuilt from the messages up to it; the caller recovers orders and
-    balances from the store). `sleep` and `monotonic_ns` replace the real ones (tests
-    run a recording instantly and deterministically with a fake pair)."""
+    balances from the store, and the trading state from its last change). `sleep` and
+    `monotonic_ns` replace the real ones (tests run a recording instantly and
+    deterministically with a fake pair). `breakers`: circuit breaker limits (None: the
+    defaults of `BreakerLimits`); `notifier`: where alerts go (None: the log)."""
     from adapters.container import PaperContainer
 
     container = PaperContainer(
@@ -135,6 +144,12 @@ def build_paper(
         container.sleep.override(providers.Object(sleep))
     if monotonic_ns is not None:
         container.monotonic_ns.override(providers.Object(monotonic_ns))
+    if breakers is not None:
+        container.breaker_limits.override(providers.Object(breakers))
+    if emergency is not None:
+        container.emergency.override(providers.Object(emergency))
+    if notifier is not None:
+        container.notifier.override(providers.Object(notifier))
     kernel = container.kernel()
     feed, clock, venue = container.feed(), container.clock(), container.venue()
     portfolio, om, start = container.portfolio(), container.order_manager(), container.start_ns()
@@ -151,6 +166,7 @@ def build_paper(
         for message in feed.skip_until(start):
             kernel.prime(message)
             primed += 1
+        kernel.restore_safety(store.records())  # a halted run stays halted
         kernel.trade_pnl = list(recovered.trade_pnl)
         kernel.traded_notional = recovered.traded_notional
         restore_venue(recovered, venue)
@@ -178,6 +194,7 @@ def build_paper(
         store=store,
         accounts=by_account,
         instruments=instruments,
+        health=container.health(),
         primed=primed,
         recovered=recovered,
         recovered_state=recovered_state,

@@ -22,13 +22,22 @@ Timers due at or before a step's first row fire before it, in
 time order, ties in the order they were set (so a timer fires at the first market
 event at or after its time, with the clock at the timer's own time). Equity is sampled
 at the start, on a kernel timer every `equity_interval_ns` and after the last event.
+
+Safety: the kernel owns the `TradingControl` (the one place the trading state
+changes; it sits in front of the order manager's risk gate), the circuit breakers (fed
+each equity sample, the equity after each fill, and each reject or denial) and the
+`EmergencyStop` (`kill`). After a kill the strategy gets no more market callbacks
+(its orders would be denied anyway); the emergency stop is stepped after every batch
+and told of every book change, and the loops end once it is finished.
+`request_kill` may be called from another thread: the loop picks it up between
+batches.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -40,18 +49,28 @@ from engine import _core
 from engine.domain import (
     Fill,
     Order,
+    OrderAccepted,
+    OrderDenied,
     OrderEvent,
     OrderFilled,
+    OrderRejected,
     OrderSide,
+    OrderSubmitted,
     Position,
     Rounding,
+    TradingState,
 )
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
 from engine.ports import SettableClock, SimulatedMarket, Store
 from engine.ports.feed import FeedMessage, MarketDataFeed
+from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
+from engine.services.breakers import CircuitBreakers, Trip
+from engine.services.emergency import EmergencySettings, EmergencyStop
+from engine.services.health import HealthMonitor
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import DEFAULT_ACCOUNT, Portfolio
+from engine.services.trading_state import TradingControl
 from engine.strategy.base import Bar, BookTop, Strategy, Trade
 
 __all__ = ["Kernel", "KernelStats", "MarketStream"]
@@ -144,6 +163,10 @@ class Kernel:
         equity_interval_ns: int = 1_000_000_000,
         bar_interval_ns: int | None = None,
         log: Callable[[str], None] | None = None,
+        breakers: CircuitBreakers | None = None,
+        notifier: Notifier | None = None,
+        health: HealthMonitor | None = None,
+        emergency: EmergencySettings | None = None,
     ) -> None:
         self.instruments = dict(instruments)
         self.strategy = strategy
@@ -171,6 +194,35 @@ class Kernel:
         self._stopped = False
         self.trade_pnl: list[Decimal] = []
         self.traded_notional = Decimal(0)
+        # Safety: one trading-state control in front of the risk gate, the breakers,
+        # the emergency stop, alerts and health.
+        check = order_manager.pre_trade_check
+        if isinstance(check, TradingControl):
+            self.trading = check
+        else:
+            self.trading = TradingControl(store=store, clock=clock, gate=check)
+            order_manager.pre_trade_check = self.trading
+        self.breakers = breakers
+        self.notifier: Notifier = notifier or SilentNotifier()
+        self.health = health
+        self.emergency = EmergencyStop(
+            order_manager=order_manager,
+            control=self.trading,
+            venue=venue,
+            store=store,
+            clock=clock,
+            notifier=self.notifier,
+            symbols=list(self.instruments),
+            settings=emergency,
+        )
+        self._kill_request: str | None = None
+        self._killed = False
+        if health is not None:
+            health.set_status("trading_state", self.trading.state.value)
+            health.set_status("emergency_stop", self.emergency.phase.value)
+            self.trading.subscribe(
+                lambda old, new, reason: health.set_status("trading_state", new.value)
+            )
 
     # --- the backtest loop -------------------------------------------------------------
     def run_backtest(
@@ -185,7 +237,9 @@ class Kernel:
         self._start(steps[0][0] if steps else 0)
         total = sum(len(s.events) for s in streams)
         for n, (ts_first, idx, a, b, kind, ts_last) in enumerate(steps):
-            if should_stop():
+            if self._safety_done():
+                break
+            if should_stop() and not self.emergency.active:
                 break
             self._step(streams[idx], a, b, kind, ts_first, ts_last)
             if progress is not None and n % 1024 == 0:
@@ -228,6 +282,11 @@ class Kernel:
         self.stats.steps += 1
         self._pump()
         now = self.clock.now_ns()
+        if self.health is not None:
+            self.health.on_market(symbol, now)
+        if self._killed:
+            self._after_kill_market(market, kind, now)
+            return
         if kind == 2 and not market.book.stale:
             raw = market.book.top()
             if raw != market.raw_top:
@@ -274,7 +333,11 @@ class Kernel:
         for m in feed.markets:
             self.add_market(m.symbol, m.rule, m.data_lot_size)
         self._start(self.clock.now_ns())
-        while not should_stop():
+        while True:
+            if self._safety_done():
+                break
+            if should_stop() and not self.emergency.active:
+                break
             due = self._timers[0].at if self._timers else None
             message = feed.next_message(poll_s, due)
             if message is None:
@@ -357,6 +420,7 @@ class Kernel:
         self._stopped = True
         self.venue.advance_to(self.clock.now_ns())
         self._pump()
+        self.emergency.abandon("the run ended before every position was flat")
         for market in self._markets.values():
             if market.bars is not None:
                 closed = market.bars.flush()
@@ -393,7 +457,7 @@ class Kernel:
                 )
             if timer.name == _EQUITY_TIMER:
                 self._sample_equity()
-            elif self._wants["on_timer"]:
+            elif self._wants["on_timer"] and not self._killed:
                 self.stats.timer_callbacks += 1
                 self.strategy.on_timer(self._ctx, timer.name)
                 self._pump()
@@ -411,7 +475,7 @@ class Kernel:
             volume=market.size(volume),
             trades=trades,
         )
-        if self._wants["on_bar"]:
+        if self._wants["on_bar"] and not self._killed:
             self.stats.bar_callbacks += 1
             self.strategy.on_bar(self._ctx, bar)
             self._pump()
@@ -422,15 +486,24 @@ class Kernel:
         neither produces anything more."""
         while True:
             events = self.venue.drain()
-            for event in events:
-                self.om.on_venue_event(event)
+            if events:
+                anomalies = len(self.om.anomalies)
+                for event in events:
+                    self.om.on_venue_event(event)
+                if self.health is not None and len(self.om.anomalies) > anomalies:
+                    for _ in range(len(self.om.anomalies) - anomalies):
+                        self.health.on_error()  # venue answers the manager could not apply
             if not self._queue and not events:
+                if self.emergency.active and self.emergency.step():
+                    continue  # its slices' answers come in on the next turn
                 return
             queue, self._queue = self._queue, []
             for callback in queue:
                 callback()
 
     def _on_order_event(self, order: Order, event: OrderEvent) -> None:
+        if self.health is not None or self.breakers is not None:
+            self._watch(order, event)
         if isinstance(event, OrderFilled):
             self.stats.fills += 1
             self._book_fill(event.fill)
@@ -439,6 +512,88 @@ class Kernel:
                 self._queue.append(lambda: self.strategy.on_fill(self._ctx, fill))
         if self._wants["on_order"]:
             self._queue.append(lambda: self.strategy.on_order(self._ctx, order, event))
+
+    # --- safety: breakers, kill, health ------------------------------------------------------
+    def kill(self, reason: str) -> None:
+        """Emergency stop now (in the kernel's thread; see `engine.services.emergency`):
+        halts, cancels, flattens; the loop then goes on until the stop is finished."""
+        self._killed = True
+        self._kill_request = None
+        if self.emergency.start(reason):
+            self._publish_phase()
+            self._pump()
+            self._publish_phase()
+            self.store.commit()
+
+    def request_kill(self, reason: str) -> None:
+        """Asks the running loop to `kill` between batches (safe from any thread: one
+        attribute write)."""
+        self._kill_request = reason or "unspecified"
+
+    def resume(self, reason: str) -> bool:
+        """A human's decision to trade again (the state back to ACTIVE)."""
+        changed = self.trading.resume(reason)
+        if changed:
+            self.notifier.alert(AlertLevel.WARNING, "trading resumed", reason)
+            self.store.commit()
+        return changed
+
+    def _safety_done(self) -> bool:
+        """Between batches: a requested kill starts; a finished one ends the loop."""
+        if self._kill_request is not None:
+            self.kill(self._kill_request)
+        if self._killed:
+            self._publish_phase()
+            return self.emergency.finished
+        return False
+
+    def restore_safety(self, records: Iterable[tuple[int, object]]) -> None:
+        """A resumed run: the trading state from its last journaled change, and the
+        breakers' equity peaks and day openings from its equity samples (so a restart
+        neither forgets a halt nor resets a drawdown)."""
+        items = list(records)
+        self.trading.replay(items)
+        if self.breakers is not None:
+            for _, record in items:
+                if isinstance(record, EquitySample):
+                    self.breakers.on_equity(record.account, record.ts_event, record.equity)
+        if self.health is not None:
+            self.health.set_status("trading_state", self.trading.state.value)
+
+    def _publish_phase(self) -> None:
+        if self.health is not None:
+            self.health.set_status("emergency_stop", self.emergency.phase.value)
+
+    def _after_kill_market(self, market: _Market, kind: int, now: int) -> None:
+        """Market data during an emergency stop: a changed top frees the next slice."""
+        if kind != 2 or market.book.stale:
+            return
+        book = market.book
+        raw = (book.best_bid(), book.best_ask())
+        if raw != market.raw_top:
+            market.top = market.top_of(raw, now)
+            self.emergency.on_book(market.instrument.symbol)
+            self._pump()
+
+    def _watch(self, order: Order, event: OrderEvent) -> None:
+        health = self.health
+        if isinstance(event, OrderSubmitted):
+            if health is not None:
+                health.on_submitted(order.client_order_id, event.ts_event)
+        elif isinstance(event, OrderAccepted):
+            if health is not None:
+                health.on_accepted(order.client_order_id, event.ts_event)
+        elif isinstance(event, OrderDenied | OrderRejected):
+            if health is not None:
+                health.on_reject(event.ts_event)
+                health.on_closed(order.client_order_id)
+            if self.breakers is not None:
+                self._trip(self.breakers.on_reject(event.ts_event))
+
+    def _trip(self, trip: Trip | None) -> None:
+        if trip is not None and self.trading.tighten(trip.state, trip.reason):
+            level = AlertLevel.CRITICAL if trip.state is TradingState.HALTED else AlertLevel.WARNING
+            self.notifier.alert(level, f"circuit breaker: trading {trip.state.value}", trip.reason)
 
     def _book_fill(self, fill: Fill) -> None:
         before = self.portfolio.quantity(fill.symbol)
@@ -476,6 +631,10 @@ class Kernel:
                         total=balances[asset],
                     )
                 )
+        if self.breakers is not None:
+            value = self.equity(account)
+            if value is not None:
+                self._trip(self.breakers.on_equity(account, fill.ts_event, value))
 
     def marks(self) -> dict[str, Decimal]:
         """Mid of each instrument's book rounded half-even to its tick (equity marks)."""
@@ -505,6 +664,8 @@ class Kernel:
             self.store.append(
                 EquitySample(ts_event=now, account=account, currency=currency, equity=value)
             )
+            if self.breakers is not None:
+                self._trip(self.breakers.on_equity(account, now, value))
 
     def _account_currencies(self) -> list[tuple[str, str]]:
         quotes: dict[str, set[str]] = {}

@@ -28,18 +28,21 @@ from engine.domain import (
     OrderUpdated,
     OrderUpdateRejected,
     TimeInForce,
+    TradingState,
     TriggerSource,
 )
 from engine.domain.instrument import Instrument
 from engine.domain.journal import (
     BalanceSnapshot,
     BracketCreated,
+    EmergencyStop,
     EquitySample,
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 from engine.ports import Store, VenueCapabilities
 
@@ -231,5 +234,7 @@ def every_record_type(run_id: str = "run-1") -> list[JournalRecord]:
         ),
         BalanceSnapshot(ts_event=1_025, account="main", asset="USDT", total=D("9759.9896")),
         EquitySample(ts_event=1_026, account="main", currency="USDT", equity=D("9999.99")),
+        TradingStateChanged(ts_event=1_026, state=TradingState.HALTED, reason="KILL: test"),
+        EmergencyStop(ts_event=1_026, phase="cancel", detail="o-1 o-2"),
         RunEnded(run_id=run_id, ts_event=1_027, status="completed"),
     ]

@@ -27,18 +27,21 @@ from engine.domain import (
     OrderUpdated,
     OrderUpdateRejected,
     TimeInForce,
+    TradingState,
     TriggerSource,
 )
 from engine.domain.journal import (
     AccountFunded,
     BalanceSnapshot,
     BracketCreated,
+    EmergencyStop,
     EquitySample,
     Handling,
     OrderInitialized,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 
 ids = st.from_regex(r"[.A-Z:/a-z0-9_-]{1,36}", fullmatch=True)
@@ -227,6 +230,13 @@ RECORDS: dict[type[Any], st.SearchStrategy[Any]] = {
         asset=names,
         amount=signed.filter(lambda amount: amount != 0),
     ),
+    TradingStateChanged: st.builds(
+        TradingStateChanged,
+        ts_event=timestamps,
+        state=st.sampled_from(TradingState),
+        reason=free_text.filter(lambda text: text.strip() != ""),
+    ),
+    EmergencyStop: st.builds(EmergencyStop, ts_event=timestamps, phase=names, detail=free_text),
 }
 """One strategy per record type; the codec test checks it covers every type."""
 

@@ -27,11 +27,13 @@ from engine.domain import (
 from engine.domain.journal import (
     AccountFunded,
     BalanceSnapshot,
+    EmergencyStop,
     EquitySample,
     OrderInitialized,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 from engine.ports import StoreError
 
@@ -70,7 +72,10 @@ def _concrete_order_events() -> set[type[Any]]:
 
 
 def test_every_record_type_has_a_tag_and_a_strategy() -> None:
-    others = {RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample, AccountFunded}
+    others = {
+        RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample, AccountFunded,
+        TradingStateChanged, EmergencyStop,
+    }  # fmt: skip
     assert len(_concrete_order_events()) == 15
     assert _concrete_order_events() | others == set(RECORD_TYPES)
     assert len(RECORD_TYPES) == len(set(RECORD_TYPES))

@@ -8,10 +8,16 @@ balances); `--speed` plays a recording faster. Ctrl-C (or SIGTERM) stops cleanly
 strategy's on_stop runs, the journal is committed, the run is marked interrupted.
 `--resume RUN_ID` continues a run that was killed: everything it committed is rebuilt
 from the store and it goes on from there.
+
+Safety (`[paper.safety]`): circuit breakers, alerts (log, and a webhook if set) and a
+health and control endpoint on 127.0.0.1 (`/health`, `/metrics`, `POST /kill`), whose
+port and token go to `<out>/<run_id>.control.json` (0600) while the run lives.
+`quantx kill RUN_ID` uses it: the run flattens everything, ends as `killed` and exits.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -96,9 +102,15 @@ def _run(
     from adapters.data.binance_capture import CaptureError
     from adapters.data.jsonl_events import JsonlEventError
     from adapters.data.ohlcv_csv import OhlcvCsvError
+    from adapters.http.control import ControlInfo, control_path, new_token, write_control
+    from adapters.http.health import HealthServer
+    from adapters.notify.log import FanOut, LogNotifier
+    from adapters.notify.webhook import WebhookNotifier
     from adapters.paper import PaperAccount, PaperError, build_paper
     from adapters.venues.simulated import SimSettings
     from engine.domain.journal import RunEnded
+    from engine.ports import Notifier
+    from engine.services.emergency import EmergencyPhase
     from engine.services.risk import RiskLimits
     from engine.strategy import StrategyLoadError, load_strategy
 
@@ -120,6 +132,9 @@ def _run(
     except StrategyLoadError as err:
         raise UserError(str(err)) from None
     store, run_id, resume_ts = _open_store(cfg, run_id, resume)
+    safety = cfg.safety
+    webhook = WebhookNotifier(safety.webhook_url) if safety.webhook_url else None
+    notifier: Notifier = FanOut(LogNotifier(), webhook) if webhook else LogNotifier()
     try:
         run = build_paper(
             accounts,
@@ -130,18 +145,42 @@ def _run(
             limits=RiskLimits(**cfg.risk.model_dump()),
             equity_interval_ns=int(cfg.equity_interval_s * 1e9),
             resume_from_ns=resume_ts,
+            breakers=safety.breakers(),
+            emergency=safety.emergency(),
+            notifier=notifier,
         )
     except (PaperError, CaptureError, DataError, OhlcvCsvError, JsonlEventError) as err:
         store.close()
         raise UserError(str(err)) from None
+    run.health.set_connection("feed", True)  # a recording: up as long as the run
+    run.health.set_connection("venue", True)  # simulated in the process
+    token = new_token()
+    server = HealthServer(
+        run.health, token=token, on_kill=run.kernel.request_kill, port=safety.health_port
+    )
+    try:
+        port = server.start()
+    except OSError as err:
+        store.close()
+        raise UserError(f"config value safety.health_port = {safety.health_port}: {err}") from None
+    control = control_path(cfg.out, run_id)
+    write_control(control, ControlInfo(run_id=run_id, pid=os.getpid(), port=port, token=token))
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         stats = run.run(should_stop=should_stop)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        server.stop()
+        control.unlink(missing_ok=True)
+        if webhook is not None:
+            webhook.close(timeout_s=5.0)
+    emergency = run.kernel.emergency
     status = "interrupted" if stop["requested"] else "completed"
-    store.append(RunEnded(run_id=run_id, ts_event=run.clock.now_ns(), status=status))
+    reason = ""
+    if emergency.phase is not EmergencyPhase.IDLE:
+        status, reason = "killed", f"{emergency.reason} (emergency stop {emergency.phase.value})"
+    store.append(RunEnded(run_id=run_id, ts_event=run.clock.now_ns(), status=status, reason=reason))
     store.commit()
     store.close()
     return {
@@ -155,6 +194,8 @@ def _run(
         "events": stats.rows,
         "orders": len(run.order_manager.orders()),
         "fills": stats.fills,
+        "trading_state": run.kernel.trading.state.value,
+        "emergency_stop": emergency.phase.value,
         "accounts": {
             name: {
                 "balances": {a: str(v) for a, v in run.portfolio.balances(name).items()},

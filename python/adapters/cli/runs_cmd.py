@@ -4,7 +4,9 @@ the committed journal (a running run shows what it has committed so far).
 Each reads the SQLite store at `--store` (default ./quantx-data/quantx.db) and prints
 a table, or with `--json` one JSON object (amounts as exact decimal strings, times as
 integer nanoseconds). A RUN_ID may be `latest`: the run the store created last.
-A missing store, an unknown run or a bad argument is one line and exit 2."""
+A missing store, an unknown run or a bad argument is one line and exit 2.
+`status` also shows the health of each run still RUNNING whose control file (next to
+the store) belongs to a live process, read from its loopback `/health` endpoint."""
 
 from __future__ import annotations
 
@@ -76,18 +78,63 @@ def status(store: Path, as_json: bool) -> int:
     """List the store's runs, oldest first: status, mode, strategy, times (UTC).
 
     A backtest's start time is "-": its clock is the data's, which has not begun when the
-    run starts; its end is the data time it stopped at.
+    run starts; its end is the data time it stopped at. A run that is running here shows
+    its health (trading state, emergency stop, feed staleness, ack latency).
     """
     from adapters.report.terminal import print_runs
     from adapters.store.sqlite import RunReader
 
     with user_errors(), RunReader(store) as reader:
         runs = reader.runs()
+    live = live_health(store.parent, [r["run_id"] for r in runs if r["status"] == "RUNNING"])
     if as_json:
-        echo_json({"store": str(store), "runs": runs})
+        doc: dict[str, Any] = {"store": str(store), "runs": runs}
+        if live:  # runs running here, with their health
+            doc["live"] = live
+        echo_json(doc)
     else:
         print_runs(str(store), runs)
+        for run_id, health in live.items():
+            click.echo(_health_line(run_id, health))
     return 0
+
+
+def live_health(out: Path, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """run id -> its /health snapshot, for the runs with a live control file in `out`
+    (one that does not answer shows as `{"error": ...}`)."""
+    from adapters.http.client import ControlUnreachable, get_health
+    from adapters.http.control import ControlError, control_path, read_control
+
+    out_map: dict[str, dict[str, Any]] = {}
+    for run_id in run_ids:
+        try:
+            info = read_control(control_path(out, run_id), run_id)
+        except ControlError:
+            continue
+        if not info.alive:
+            continue
+        try:
+            out_map[run_id] = get_health(info.url)
+        except (ControlUnreachable, ValueError) as err:
+            out_map[run_id] = {"error": str(err)}
+    return out_map
+
+
+def _health_line(run_id: str, health: dict[str, Any]) -> str:
+    if "error" in health:
+        return f"run {run_id} (live): health unavailable: {health['error']}"
+    status = health.get("status", {})
+    feeds = ", ".join(
+        f"{s} {f['staleness_ns'] / 1e9:.1f}s" for s, f in health.get("feeds", {}).items()
+    )
+    ack = health.get("ack_latency_ns", {})
+    p50 = "-" if ack.get("p50") is None else f"{ack['p50'] / 1e6:.2f}ms"
+    return (
+        f"run {run_id} (live): trading {status.get('trading_state', '?')}, "
+        f"emergency stop {status.get('emergency_stop', '?')}, "
+        f"up {health.get('uptime_ns', 0) / 1e9:.1f}s, feeds [{feeds}], "
+        f"ack p50 {p50}, rejects {health.get('rejects', {}).get('total', 0)}"
+    )
 
 
 @click.command()

@@ -45,12 +45,14 @@ from engine.domain.journal import (
     AccountFunded,
     BalanceSnapshot,
     BracketCreated,
+    EmergencyStop,
     EquitySample,
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 from engine.domain.order import OrderTerms
 from engine.ports.store import StoreError
@@ -79,6 +81,8 @@ RECORD_TYPES: Final[tuple[type[Any], ...]] = (
     BalanceSnapshot,
     EquitySample,
     AccountFunded,
+    TradingStateChanged,
+    EmergencyStop,
 )
 """Every concrete record type; the tag is the class name (stable: renaming one is a
 schema change). The OrderEvent base is not a record of its own."""

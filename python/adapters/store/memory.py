@@ -13,11 +13,13 @@ from engine.domain.events import OrderEvent
 from engine.domain.journal import (
     AccountFunded,
     BalanceSnapshot,
+    EmergencyStop,
     EquitySample,
     JournalRecord,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 from engine.ports.store import StoreError
 
@@ -25,7 +27,7 @@ __all__ = ["MemoryStore"]
 
 _RECORD_TYPES: Final = (
     OrderEvent, RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample,
-    AccountFunded,
+    AccountFunded, TradingStateChanged, EmergencyStop,
 )  # fmt: skip
 
 

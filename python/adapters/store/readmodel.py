@@ -35,12 +35,14 @@ from engine.domain.journal import (
     AccountFunded,
     BalanceSnapshot,
     BracketCreated,
+    EmergencyStop,
     EquitySample,
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
     RunEnded,
     RunStarted,
+    TradingStateChanged,
 )
 from engine.domain.order import Order, OrderTerms
 from engine.ports.store import StoreError
@@ -151,6 +153,8 @@ class RunProjection:
             BalanceSnapshot: self._balance,
             EquitySample: self._nothing,  # one row per record: served from the journal
             AccountFunded: self._nothing,  # its BalanceSnapshot carries the new total
+            TradingStateChanged: self._nothing,  # safety audit: read from the journal
+            EmergencyStop: self._nothing,
         }
         for kind in RECORD_TYPES:  # every other record is an order event
             self._handlers.setdefault(kind, self._order_event)

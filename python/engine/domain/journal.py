@@ -6,7 +6,8 @@ every `OrderEvent` is applied by the order it names, and the portfolio records
 (`PositionSnapshot`, `BalanceSnapshot`, `EquitySample`) state what the portfolio held
 after the fill or at the time they name; `AccountFunded` is money put in (or taken
 out) from outside the run, such as the starting cash. `RunStarted` and `RunEnded`
-bracket a run."""
+bracket a run. `TradingStateChanged` and `EmergencyStop` are the safety audit trail:
+every change of the trading state with why, and each step of an emergency stop."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import _checks
-from engine.domain.enums import OrderSide, TriggerSource
+from engine.domain.enums import OrderSide, TradingState, TriggerSource
 from engine.domain.errors import ValidationError
 from engine.domain.events import OrderEvent
 from engine.domain.order import OrderTerms
@@ -24,6 +25,7 @@ __all__ = [
     "AccountFunded",
     "BalanceSnapshot",
     "BracketCreated",
+    "EmergencyStop",
     "EquitySample",
     "Handling",
     "JournalRecord",
@@ -31,6 +33,7 @@ __all__ = [
     "PositionSnapshot",
     "RunEnded",
     "RunStarted",
+    "TradingStateChanged",
 ]
 
 
@@ -218,6 +221,38 @@ class AccountFunded:
             raise ValidationError("amount", self.amount, "is zero (rule: a funding moves money)")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradingStateChanged:
+    """The trading state became `state` (what the risk gate lets through), and why: a
+    breaker's reason code, `KILL: ...`, `RESUME: ...`. Replaying these gives the state."""
+
+    ts_event: int
+    state: TradingState
+    reason: str
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, "TradingStateChanged")
+        _checks.member("state", self.state, TradingState, "TradingStateChanged")
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise ValidationError("reason", self.reason, "is empty (rule: say why)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EmergencyStop:
+    """One step of an emergency stop: `phase` is started, cancel, flatten, slice,
+    verified, done or failed; `detail` says what (orders, quantities, why)."""
+
+    ts_event: int
+    phase: str
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, "EmergencyStop")
+        _checks.text("phase", self.phase, "EmergencyStop")
+        if not isinstance(self.detail, str):
+            raise ValidationError("detail", self.detail, "is not a str", "EmergencyStop")
+
+
 JournalRecord = (
     OrderEvent
     | RunStarted
@@ -226,6 +261,8 @@ JournalRecord = (
     | BalanceSnapshot
     | EquitySample
     | AccountFunded
+    | TradingStateChanged
+    | EmergencyStop
 )
 """Everything a journal holds: order records (OrderEvent subclasses, including the two
 above) and run and portfolio records."""

@@ -3,13 +3,17 @@
 Adapters in `adapters/` implement them; tests use hand-written fakes."""
 
 from engine.ports.clock import Clock, SettableClock
+from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
 from engine.ports.store import Store, StoreError
 from engine.ports.venue import ExecutionVenue, SimulatedMarket, VenueCapabilities
 
 __all__ = [
+    "AlertLevel",
     "Clock",
     "ExecutionVenue",
+    "Notifier",
     "SettableClock",
+    "SilentNotifier",
     "SimulatedMarket",
     "Store",
     "StoreError",

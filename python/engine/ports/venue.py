@@ -64,3 +64,8 @@ class SimulatedMarket(ExecutionVenue, Protocol):
     def drain(self) -> list[OrderEvent]:
         """Answers produced since the last call, in order."""
         ...
+
+    def position(self, symbol: str) -> Decimal:
+        """The venue's own view of our signed position (what an emergency stop verifies
+        flat against, rather than our own books)."""
+        ...

@@ -188,6 +188,16 @@ class OrderManager:
         """The trigger level an emulated stop works at now (trailing: after ratchets)."""
         return self._emulator.effective_stop(client_order_id)
 
+    @property
+    def pre_trade_check(self) -> PreTradeCheck | None:
+        """The check every new order and amendment passes (None: instruments only)."""
+        return self._risk
+
+    @pre_trade_check.setter
+    def pre_trade_check(self, check: PreTradeCheck | None) -> None:
+        # The kernel puts its trading-state control in front of the risk gate here.
+        self._risk = check
+
     def subscribe(self, listener: Listener) -> None:
         """`listener(order, event)` runs after each applied event (portfolio, strategy)."""
         self._listeners.append(listener)

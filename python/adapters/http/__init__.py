@@ -1,0 +1,1 @@
+"""Loopback HTTP: the health and control endpoint of a running engine (aiohttp)."""

@@ -1,0 +1,1 @@
+"""Notifier adapters: alerts to the log, or POSTed as JSON to a webhook."""
