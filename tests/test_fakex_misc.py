@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, TypeVar
 
 import ccxt
 import ccxt.pro as ccxtpro
 import pytest
 
 from fakex import FakeBinance
-
-T = TypeVar("T")
-DATA = Path(__file__).resolve().parents[1] / "python" / "adapters" / "data" / "binance"
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 20))
+from fakex.testing import DATA, run
 
 
 @pytest.fixture

@@ -5,34 +5,21 @@ Money is hand-checked in the comments next to each assertion.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, TypeVar
 
 import ccxt.async_support as ccxta
 import pytest
 
 from fakex import FakeBinance
-
-T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 20))
+from fakex.testing import client as _client
+from fakex.testing import run
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeBinance]:
     with FakeBinance() as f:
         yield f
-
-
-async def _client(fake: FakeBinance, cls: Any) -> Any:
-    ex = cls({"timeout": 3000})
-    fake.configure(ex)
-    await ex.load_markets()
-    return ex
 
 
 def test_spot_markets_and_filters(fake: FakeBinance) -> None:

@@ -4,39 +4,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterator
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import ccxt
 import ccxt.pro as ccxtpro
 import pytest
 
 from fakex import FakeBinance
-
-T = TypeVar("T")
-DATA = Path(__file__).resolve().parents[1] / "python" / "adapters" / "data" / "binance"
-
-
-def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 25))
+from fakex.testing import CAPTURES, client, run
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeBinance]:
-    with FakeBinance(
-        captures={
-            "spot": DATA / "spot-btcusdt-20240808.gz",
-            "futures": DATA / "usdm-btcusdt-20240808.gz",
-        }
-    ) as f:
+    with FakeBinance(captures=CAPTURES) as f:
         yield f
 
 
-async def _client(fake: FakeBinance, cls: Any) -> Any:
-    ex = cls({"timeout": 1500})
-    fake.configure(ex)
-    await ex.load_markets()
-    return ex
+def _client(fake: FakeBinance, cls: Any) -> Coroutine[Any, Any, Any]:
+    return client(fake, cls, timeout_ms=1500)  # short: the timeout faults wait longer
 
 
 async def _assert_in_sync(ex: Any, fake: FakeBinance, market: Any, sym: str) -> None:

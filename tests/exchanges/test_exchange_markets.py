@@ -4,7 +4,6 @@ same instruments again from a saved file without a connection."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,19 @@ from adapters.exchanges.markets import (
 from engine.domain.enums import InstrumentKind
 from engine.domain.errors import ValidationError
 from fakex import FakeBinance
+from fakex.testing import client, run
 
 
 def _markets(cls: Any) -> list[dict[str, Any]]:
-    async def go() -> list[dict[str, Any]]:
-        with FakeBinance() as fake:
-            exchange = cls({"timeout": 3000})
-            fake.configure(exchange)
-            try:
-                await asyncio.wait_for(exchange.load_markets(), 20)
-                return list(exchange.markets.values())
-            finally:
-                await exchange.close()
+    async def go(fake: FakeBinance) -> list[dict[str, Any]]:
+        exchange = await client(fake, cls)
+        try:
+            return list(exchange.markets.values())
+        finally:
+            await exchange.close()
 
-    return asyncio.run(go())
+    with FakeBinance() as fake:
+        return run(go(fake))
 
 
 @pytest.fixture(scope="module")

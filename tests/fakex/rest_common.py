@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
+from fakex.markets import exchange_info
 from fakex.matching import Fill, Venue
+
+if TYPE_CHECKING:
+    from fakex.server import FakeBinance
 
 Auth = Literal["public", "key", "signed"]
 Handler = Callable[[web.Request, dict[str, str]], Awaitable[Any]]
@@ -21,6 +25,30 @@ class Route:
     path: str
     auth: Auth
     handler: Handler
+
+
+def public_routes(fake: FakeBinance, market: Literal["spot", "futures"], base: str) -> list[Route]:
+    """ping, time, exchangeInfo and depth: the same in both markets but for the venue."""
+    venue = fake.venue(market)
+
+    async def ping(_r: web.Request, _p: dict[str, str]) -> Any:
+        return {}
+
+    async def time(_r: web.Request, _p: dict[str, str]) -> Any:
+        return {"serverTime": fake.clock.now()}
+
+    async def info(_r: web.Request, _p: dict[str, str]) -> Any:
+        return exchange_info(market, fake.clock.now())
+
+    async def depth(_r: web.Request, p: dict[str, str]) -> Any:
+        return depth_json(venue, p)
+
+    return [
+        Route("GET", f"{base}/ping", "public", ping),
+        Route("GET", f"{base}/time", "public", time),
+        Route("GET", f"{base}/exchangeInfo", "public", info),
+        Route("GET", f"{base}/depth", "public", depth),
+    ]
 
 
 def depth_json(venue: Venue, p: dict[str, str]) -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from fakex.errors import BinanceError
-from fakex.markets import LEVERAGE, SPECS, exchange_info
+from fakex.markets import LEVERAGE, SPECS
 from fakex.matching import ZERO
-from fakex.rest_common import Route, dec, depth_json, my_trades, open_orders
+from fakex.rest_common import Route, dec, my_trades, open_orders, public_routes
 
 if TYPE_CHECKING:
     from fakex.server import FakeBinance
@@ -17,18 +17,6 @@ if TYPE_CHECKING:
 
 def routes(fake: FakeBinance) -> list[Route]:
     venue = fake.futures
-
-    async def ping(_r: web.Request, _p: dict[str, str]) -> Any:
-        return {}
-
-    async def time(_r: web.Request, _p: dict[str, str]) -> Any:
-        return {"serverTime": fake.clock.now()}
-
-    async def info(_r: web.Request, _p: dict[str, str]) -> Any:
-        return exchange_info("futures", fake.clock.now())
-
-    async def depth(_r: web.Request, p: dict[str, str]) -> Any:
-        return depth_json(venue, p)
 
     async def create(r: web.Request, p: dict[str, str]) -> Any:
         order = venue.create(p)
@@ -166,10 +154,7 @@ def routes(fake: FakeBinance) -> list[Route]:
 
     v1 = "/fapi/v1"
     return [
-        Route("GET", f"{v1}/ping", "public", ping),
-        Route("GET", f"{v1}/time", "public", time),
-        Route("GET", f"{v1}/exchangeInfo", "public", info),
-        Route("GET", f"{v1}/depth", "public", depth),
+        *public_routes(fake, "futures", v1),
         Route("POST", f"{v1}/order", "signed", create),
         Route("DELETE", f"{v1}/order", "signed", cancel),
         Route("PUT", f"{v1}/order", "signed", amend),

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from fakex.errors import BinanceError
-from fakex.markets import exchange_info
-from fakex.rest_common import Route, dec, depth_json, my_trades, open_orders
+from fakex.rest_common import Route, dec, my_trades, open_orders, public_routes
 
 if TYPE_CHECKING:
     from fakex.server import FakeBinance
@@ -16,18 +15,6 @@ if TYPE_CHECKING:
 
 def routes(fake: FakeBinance) -> list[Route]:
     venue = fake.spot
-
-    async def ping(_r: web.Request, _p: dict[str, str]) -> Any:
-        return {}
-
-    async def time(_r: web.Request, _p: dict[str, str]) -> Any:
-        return {"serverTime": fake.clock.now()}
-
-    async def info(_r: web.Request, _p: dict[str, str]) -> Any:
-        return exchange_info("spot", fake.clock.now())
-
-    async def depth(_r: web.Request, p: dict[str, str]) -> Any:
-        return depth_json(venue, p)
 
     async def create(r: web.Request, p: dict[str, str]) -> Any:
         order = venue.create(p)
@@ -113,10 +100,7 @@ def routes(fake: FakeBinance) -> list[Route]:
 
     base = "/api/v3"
     return [
-        Route("GET", f"{base}/ping", "public", ping),
-        Route("GET", f"{base}/time", "public", time),
-        Route("GET", f"{base}/exchangeInfo", "public", info),
-        Route("GET", f"{base}/depth", "public", depth),
+        *public_routes(fake, "spot", base),
         Route("POST", f"{base}/order", "signed", create),
         Route("DELETE", f"{base}/order", "signed", cancel),
         Route("GET", f"{base}/order", "signed", get_order),
