@@ -125,7 +125,23 @@ class StatisticsSettings(_Strict):
         )
 
 
-class RunConfig(BaseSettings):
+class _Settings(BaseSettings):
+    """Settings whose explicit values (the TOML file merged with the command line) beat
+    the environment, and no other source is read."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+
+class RunConfig(_Settings):
     """Everything a backtest needs; the defaults are the demo."""
 
     model_config = SettingsConfigDict(
@@ -141,18 +157,6 @@ class RunConfig(BaseSettings):
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
     statistics: StatisticsSettings = StatisticsSettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit values (the TOML file merged with the command line) beat the environment.
-        return (init_settings, env_settings)
 
 
 class PaperAccountSettings(_Strict):
@@ -182,7 +186,7 @@ def _demo_accounts() -> list[PaperAccountSettings]:
     ]
 
 
-class PaperConfig(BaseSettings):
+class PaperConfig(_Settings):
     """Everything a paper run needs; the defaults replay the bundled futures capture in
     real time with the sample market maker and one account."""
 
@@ -200,17 +204,6 @@ class PaperConfig(BaseSettings):
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
     safety: SafetySettings = SafetySettings()
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings)
 
 
 def load_paper_config(path: Path | None = None, **overrides: Any) -> PaperConfig:
