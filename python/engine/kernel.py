@@ -62,7 +62,7 @@ from engine.domain import (
 )
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
-from engine.ports import SettableClock, SimulatedMarket, Store
+from engine.ports import SettableClock, Store, VenueSession
 from engine.ports.feed import FeedMessage, MarketDataFeed
 from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
 from engine.services.breakers import CircuitBreakers, Trip
@@ -154,7 +154,7 @@ class Kernel:
         *,
         instruments: Mapping[str, Instrument],
         strategy: Strategy[Any],
-        venue: SimulatedMarket,
+        venue: VenueSession,
         order_manager: OrderManager,
         portfolio: Portfolio,
         store: Store,

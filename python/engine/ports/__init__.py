@@ -5,17 +5,31 @@ Adapters in `adapters/` implement them; tests use hand-written fakes."""
 from engine.ports.clock import Clock, SettableClock
 from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
 from engine.ports.store import Store, StoreError
-from engine.ports.venue import ExecutionVenue, SimulatedMarket, VenueCapabilities
+from engine.ports.venue import (
+    ExecutionVenue,
+    LiveVenue,
+    SimulatedMarket,
+    VenueAccount,
+    VenueCapabilities,
+    VenueOrderState,
+    VenueSession,
+    VenueUnavailable,
+)
 
 __all__ = [
     "AlertLevel",
     "Clock",
     "ExecutionVenue",
+    "LiveVenue",
     "Notifier",
     "SettableClock",
     "SilentNotifier",
     "SimulatedMarket",
     "Store",
     "StoreError",
+    "VenueAccount",
     "VenueCapabilities",
+    "VenueOrderState",
+    "VenueSession",
+    "VenueUnavailable",
 ]

@@ -6,16 +6,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from engine.domain.enums import OrderType, TimeInForce, TriggerSource
+from engine.domain.enums import OrderSide, OrderType, TimeInForce, TriggerSource
 from engine.domain.events import OrderEvent
+from engine.domain.fill import Fill
 from engine.domain.order import OrderTerms
 
-__all__ = ["ExecutionVenue", "SimulatedMarket", "VenueCapabilities"]
+__all__ = [
+    "ExecutionVenue",
+    "LiveVenue",
+    "SimulatedMarket",
+    "VenueAccount",
+    "VenueCapabilities",
+    "VenueOrderState",
+    "VenueOrderStatus",
+    "VenueSession",
+    "VenueUnavailable",
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,9 +62,10 @@ class ExecutionVenue(Protocol):
         ...
 
 
-class SimulatedMarket(ExecutionVenue, Protocol):
-    """A venue that matches our orders against market data we feed it (backtest and
-    paper): the kernel hands it the rows, then collects its answers."""
+class VenueSession(ExecutionVenue, Protocol):
+    """What the kernel drives: a venue it hands market rows to, whose time it moves
+    on, and whose answers it collects. A simulated venue matches on the rows; a real
+    exchange matches on its own and ignores them."""
 
     def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None: ...
 
@@ -69,3 +81,73 @@ class SimulatedMarket(ExecutionVenue, Protocol):
         """The venue's own view of our signed position (what an emergency stop verifies
         flat against, rather than our own books)."""
         ...
+
+
+class SimulatedMarket(VenueSession, Protocol):
+    """A venue that matches our orders against market data we feed it (backtest and
+    paper): the kernel hands it the rows, then collects its answers."""
+
+
+VenueOrderStatus = Literal["open", "filled", "canceled", "expired", "rejected"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VenueOrderState:
+    """One order as the venue reports it when asked (a snapshot, not an event).
+    `client_order_id` is the venue's copy of ours (an order placed elsewhere has the
+    venue's own, or `ext-<venue id>` when it had none); `filled` is cumulative."""
+
+    client_order_id: str
+    venue_order_id: str
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    quantity: Decimal
+    price: Decimal | None
+    trigger_price: Decimal | None
+    filled: Decimal
+    status: VenueOrderStatus
+    reduce_only: bool
+    ts_event: int
+
+
+class VenueUnavailable(Exception):
+    """A query the venue could not answer in time (network, rate limit, outage): the
+    caller does not know, and must not act as if the answer were "nothing"."""
+
+
+class VenueAccount(Protocol):
+    """Queries reconciliation compares the journal with. Each blocks for a bounded time
+    and raises `VenueUnavailable` when the venue cannot answer; symbols are the
+    engine's."""
+
+    def open_orders(self) -> list[VenueOrderState]:
+        """Every open order of the account on the instruments this venue trades."""
+        ...
+
+    def order(self, symbol: str, client_order_id: str) -> VenueOrderState | None:
+        """The order with this client order id; None when the venue never had it."""
+        ...
+
+    def fills(self, symbol: str, since_ns: int) -> list[Fill]:
+        """The account's own executions on `symbol` at or after `since_ns`, oldest first
+        (a fill of an order placed elsewhere carries that order's client id as above)."""
+        ...
+
+    def balances(self) -> dict[str, Decimal]:
+        """Total per asset (free plus locked), zero balances left out."""
+        ...
+
+    def positions(self) -> dict[str, Decimal]:
+        """Signed position per derivative instrument (spot holds balances only)."""
+        ...
+
+
+class LiveVenue(VenueSession, VenueAccount, Protocol):
+    """A real exchange: commands, answers, queries, and a count of how many times its
+    private stream has (re)connected, so the kernel knows when to reconcile again."""
+
+    @property
+    def connections(self) -> int: ...
+
+    def close(self) -> None: ...
