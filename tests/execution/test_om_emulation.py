@@ -118,12 +118,14 @@ def test_emulated_gtd_expires_locally() -> None:
     assert venue.sent == []
 
 
-def test_an_off_grid_trigger_is_denied_with_the_emulators_reason() -> None:
+def test_an_off_grid_trigger_is_put_on_the_grid_never_looser() -> None:
     om, venue, _, _ = make()
+    # A SELL stop rounds up (fires no later than asked), a BUY stop down.
     o = stop(om, trigger_price=D("59000.05"))
-    assert o.status is OrderStatus.DENIED
-    assert o.events[-1].reason.startswith("EMULATION: price 59000.05")
-    assert venue.sent == []
+    assert o.status is OrderStatus.ACCEPTED and o.trigger_price == D("59000.1")
+    o = stop(om, side=OrderSide.BUY, trigger_price=D("61000.09"))
+    assert o.status is OrderStatus.ACCEPTED and o.trigger_price == D("61000.0")
+    assert venue.sent == []  # emulated: held here
 
 
 def test_trailing_ratchets_are_journaled_and_survive_a_restart() -> None:

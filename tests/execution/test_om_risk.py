@@ -93,10 +93,16 @@ def test_market_orders_are_judged_at_the_mid_and_refused_without_one() -> None:
 
 def test_off_grid_halted_and_reduce_only() -> None:
     om, risk, _, account = make()
+    # Off the grid: rounded before the gate (a BUY down), so the gate sees 60000.0.
     got = reason(
         om, side=OrderSide.BUY, order_type=OrderType.LIMIT, quantity=D("0.010"), price=D("60000.05")
     )
-    assert got == "TICK_STEP: price=60000.05 tick=0.1"
+    assert got is None and om.orders()[-1].price == D("60000.0")
+    # A quantity that would round to zero is left as given: the gate names it.
+    got = reason(
+        om, side=OrderSide.BUY, order_type=OrderType.LIMIT, quantity=D("0.0005"), price=D("60000.0")
+    )
+    assert got == "LOT_STEP: qty=0.0005 lot=0.001"
     got = reason(
         om,
         side=OrderSide.SELL,

@@ -6,6 +6,12 @@ against the order, journaled, then applied. If the store refuses, nothing change
 nothing is sent. Replaying the journal (`OrderManager.recover`) rebuilds every order.
 
 What it does beyond bookkeeping:
+- prices and quantities are put on the instrument's grid before anything else sees
+  them (the journal, the risk gate, the venue), in every mode alike: a limit or trigger
+  price of a BUY rounds down and of a SELL up (`Instrument.passive_price`: never more
+  aggressive, a stop never looser, a take-profit never worse), a quantity rounds down
+  (never more than asked). A value that would round to zero is left as given, and the
+  risk gate refuses it by name;
 - client order ids are `{prefix}-{n}` with n = 1, 2, ... in creation order, so the same
   run gives the same ids, and a recovered manager continues after the last one;
 - every new order and every amendment goes through the pre-trade check; a refusal is
@@ -224,6 +230,15 @@ class OrderManager:
         subject = f"bracket on {symbol}"
         for name, value in (("stop_loss", stop_loss), ("take_profit", take_profit)):
             _checks.positive(name, value, subject)
+        exit_side = OrderSide.SELL if side is OrderSide.BUY else OrderSide.BUY
+        entry = self._on_grid(
+            {"symbol": symbol, "side": side, "quantity": quantity, "price": entry_price}
+        )
+        exits = self._on_grid(
+            {"symbol": symbol, "side": exit_side, "price": stop_loss, "trigger_price": take_profit}
+        )
+        quantity, entry_price = entry["quantity"], entry["price"]  # type: ignore[assignment]
+        stop_loss, take_profit = exits["price"], exits["trigger_price"]  # type: ignore[assignment]
         sign = Decimal(1) if side is OrderSide.BUY else Decimal(-1)
         if (stop_loss - take_profit) * sign >= 0:
             rule = (
@@ -295,6 +310,20 @@ class OrderManager:
         confirms the cancel: follow it with `successor(client_order_id)`."""
         order = self.order(self.successor(client_order_id))
         subject = f"order {order.client_order_id}"
+        gridded = self._on_grid(
+            {
+                "symbol": order.symbol,
+                "side": order.side,
+                "quantity": quantity,
+                "price": price,
+                "trigger_price": trigger_price,
+            }
+        )
+        quantity, price, trigger_price = (
+            gridded["quantity"],  # type: ignore[assignment]
+            gridded["price"],  # type: ignore[assignment]
+            gridded["trigger_price"],  # type: ignore[assignment]
+        )
         if order.is_closed or order.status is OrderStatus.INITIALIZED:
             raise ValidationError(
                 "status", order.status, "is not open (rule: amend open orders)", subject
@@ -472,12 +501,34 @@ class OrderManager:
         terms = OrderTerms(
             client_order_id=self._peek_id(0),
             ts_init=self._clock.now_ns(),
-            **fields,  # type: ignore[arg-type]
+            **self._on_grid(fields),  # type: ignore[arg-type]
         )
         self._counter += 1
         order = self._initialize(terms, **links)
         self._check_and_send(terms)
         return order
+
+    def _on_grid(self, fields: Mapping[str, object]) -> dict[str, object]:
+        """`fields` with price, trigger price and quantity rounded to the instrument's
+        grid (see the module docstring); anything unusable is left for OrderTerms to
+        refuse by name."""
+        out = dict(fields)
+        symbol, side = out.get("symbol"), out.get("side")
+        inst = self._instruments.get(symbol) if isinstance(symbol, str) else None
+        if inst is None or not isinstance(side, OrderSide):
+            return out
+        for name in ("price", "trigger_price"):
+            value = out.get(name)
+            if type(value) is Decimal and value.is_finite() and value > 0:
+                rounded = inst.passive_price(value, side)
+                if rounded > 0:
+                    out[name] = rounded
+        quantity = out.get("quantity")
+        if type(quantity) is Decimal and quantity.is_finite() and quantity > 0:
+            rounded = inst.round_qty(quantity)
+            if rounded > 0:
+                out["quantity"] = rounded
+        return out
 
     def _risk_reason(self, terms: OrderTerms) -> str | None:
         if terms.symbol not in self._instruments:
