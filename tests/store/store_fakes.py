@@ -40,6 +40,7 @@ from engine.domain.journal import (
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -236,5 +237,6 @@ def every_record_type(run_id: str = "run-1") -> list[JournalRecord]:
         EquitySample(ts_event=1_026, account="main", currency="USDT", equity=D("9999.99")),
         TradingStateChanged(ts_event=1_026, state=TradingState.HALTED, reason="KILL: test"),
         EmergencyStop(ts_event=1_026, phase="cancel", detail="o-1 o-2"),
+        Reconciled(ts_event=1_026, action="adopted", subject="web_1", detail="BUY 0.1 @ 60000"),
         RunEnded(run_id=run_id, ts_event=1_027, status="completed"),
     ]

@@ -39,6 +39,7 @@ from engine.domain.journal import (
     Handling,
     OrderInitialized,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -237,6 +238,9 @@ RECORDS: dict[type[Any], st.SearchStrategy[Any]] = {
         reason=free_text.filter(lambda text: text.strip() != ""),
     ),
     EmergencyStop: st.builds(EmergencyStop, ts_event=timestamps, phase=names, detail=free_text),
+    Reconciled: st.builds(
+        Reconciled, ts_event=timestamps, action=names, subject=names, detail=free_text
+    ),
 }
 """One strategy per record type; the codec test checks it covers every type."""
 

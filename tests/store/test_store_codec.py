@@ -31,6 +31,7 @@ from engine.domain.journal import (
     EquitySample,
     OrderInitialized,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -74,7 +75,7 @@ def _concrete_order_events() -> set[type[Any]]:
 def test_every_record_type_has_a_tag_and_a_strategy() -> None:
     others = {
         RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample, AccountFunded,
-        TradingStateChanged, EmergencyStop,
+        TradingStateChanged, EmergencyStop, Reconciled,
     }  # fmt: skip
     assert len(_concrete_order_events()) == 15
     assert _concrete_order_events() | others == set(RECORD_TYPES)

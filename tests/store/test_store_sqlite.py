@@ -200,7 +200,7 @@ def test_the_same_run_writes_the_same_bytes(tmp_path: Path) -> None:
         with raw(tmp_path / name) as conn:
             rows = conn.execute("SELECT run_id, seq, type, ts_event, body FROM journal")
             dumps.append(sorted(rows.fetchall(), key=lambda row: row[1]))
-    assert dumps[0] == dumps[1] and len(dumps[0]) == 30
+    assert dumps[0] == dumps[1] and len(dumps[0]) == 31
     seq, kind, ts, body = dumps[0][14][1:]
     assert (seq, kind, ts) == (15, "OrderInitialized", 1_014)
     assert body.startswith('{"client_order_id":"o-2","handling":"VENUE","terms":{')

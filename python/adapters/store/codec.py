@@ -50,6 +50,7 @@ from engine.domain.journal import (
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -83,6 +84,7 @@ RECORD_TYPES: Final[tuple[type[Any], ...]] = (
     AccountFunded,
     TradingStateChanged,
     EmergencyStop,
+    Reconciled,
 )
 """Every concrete record type; the tag is the class name (stable: renaming one is a
 schema change). The OrderEvent base is not a record of its own."""

@@ -17,6 +17,7 @@ from engine.domain.journal import (
     EquitySample,
     JournalRecord,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -27,7 +28,7 @@ __all__ = ["MemoryStore"]
 
 _RECORD_TYPES: Final = (
     OrderEvent, RunStarted, RunEnded, PositionSnapshot, BalanceSnapshot, EquitySample,
-    AccountFunded, TradingStateChanged, EmergencyStop,
+    AccountFunded, TradingStateChanged, EmergencyStop, Reconciled,
 )  # fmt: skip
 
 

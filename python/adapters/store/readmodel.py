@@ -40,6 +40,7 @@ from engine.domain.journal import (
     JournalRecord,
     OrderInitialized,
     PositionSnapshot,
+    Reconciled,
     RunEnded,
     RunStarted,
     TradingStateChanged,
@@ -155,6 +156,7 @@ class RunProjection:
             AccountFunded: self._nothing,  # its BalanceSnapshot carries the new total
             TradingStateChanged: self._nothing,  # safety audit: read from the journal
             EmergencyStop: self._nothing,
+            Reconciled: self._nothing,  # audit: read from the journal
         }
         for kind in RECORD_TYPES:  # every other record is an order event
             self._handlers.setdefault(kind, self._order_event)

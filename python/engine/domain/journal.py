@@ -7,7 +7,9 @@ every `OrderEvent` is applied by the order it names, and the portfolio records
 after the fill or at the time they name; `AccountFunded` is money put in (or taken
 out) from outside the run, such as the starting cash. `RunStarted` and `RunEnded`
 bracket a run. `TradingStateChanged` and `EmergencyStop` are the safety audit trail:
-every change of the trading state with why, and each step of an emergency stop."""
+every change of the trading state with why, and each step of an emergency stop.
+`Reconciled` is each finding of a reconciliation with a live venue (what it adopted,
+added, resolved or could not square)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ __all__ = [
     "JournalRecord",
     "OrderInitialized",
     "PositionSnapshot",
+    "Reconciled",
     "RunEnded",
     "RunStarted",
     "TradingStateChanged",
@@ -42,6 +45,9 @@ class Handling(StrEnum):
 
     VENUE = "VENUE"
     EMULATED = "EMULATED"
+    EXTERNAL = "EXTERNAL"
+    """Placed elsewhere (another program, the exchange's own screens) and adopted by
+    reconciliation: tracked, filled and canceled like ours, never sent."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -253,6 +259,25 @@ class EmergencyStop:
             raise ValidationError("detail", self.detail, "is not a str", "EmergencyStop")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconciled:
+    """One finding of a reconciliation with the venue: `action` is started, adopted,
+    fill_added, resolved, balance, position, done or failed; `subject` what it is about
+    (an order, a trade, an asset, a symbol, or "-"); `detail` the numbers and why."""
+
+    ts_event: int
+    action: str
+    subject: str = "-"
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        _checks.timestamp_ns("ts_event", self.ts_event, "Reconciled")
+        _checks.text("action", self.action, "Reconciled")
+        _checks.text("subject", self.subject, "Reconciled", max_length=128)
+        if not isinstance(self.detail, str):
+            raise ValidationError("detail", self.detail, "is not a str", "Reconciled")
+
+
 JournalRecord = (
     OrderEvent
     | RunStarted
@@ -263,6 +288,7 @@ JournalRecord = (
     | AccountFunded
     | TradingStateChanged
     | EmergencyStop
+    | Reconciled
 )
 """Everything a journal holds: order records (OrderEvent subclasses, including the two
 above) and run and portfolio records."""

@@ -64,7 +64,7 @@ from engine.domain.journal import BracketCreated, Handling, JournalRecord, Order
 from engine.domain.order import Order, OrderTerms
 from engine.ports.clock import Clock
 from engine.ports.store import Store
-from engine.ports.venue import ExecutionVenue
+from engine.ports.venue import ExecutionVenue, VenueOrderState
 from engine.services.brackets import Bracket, BracketState, exit_targets
 from engine.services.emulator import StopEmulator
 
@@ -288,6 +288,41 @@ class OrderManager:
         self._check_and_send(entry_terms)
         return self._brackets[bracket_id]
 
+    def adopt(self, state: VenueOrderState) -> Order:
+        """Takes in an order the venue holds that this manager never sent (found by
+        reconciliation): journaled as EXTERNAL, submitted and accepted under the venue's
+        client and order ids, with the venue's terms. Its fills and its end come as venue
+        answers like any order's; it can be canceled, never amended or sent."""
+        cid = state.client_order_id
+        if cid in self._orders:
+            rule = "is already known (rule: adopt only orders this manager never had)"
+            raise ValidationError("client_order_id", cid, rule, f"order {cid}")
+        now = self._clock.now_ns()
+        limit = state.order_type in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        terms = OrderTerms(
+            client_order_id=cid,
+            symbol=state.symbol,
+            side=state.side,
+            order_type=state.order_type,
+            quantity=state.quantity,
+            price=state.price if limit else None,
+            trigger_price=state.trigger_price if state.order_type.is_triggered else None,
+            reduce_only=state.reduce_only,
+            ts_init=now,
+        )
+        record = OrderInitialized(
+            client_order_id=cid, ts_event=now, terms=terms, handling=Handling.EXTERNAL
+        )
+        self._journal(record)
+        self._replay_initialized(record)
+        order = self._orders[cid]
+        self._apply(order, OrderSubmitted(client_order_id=cid, ts_event=now))
+        accepted = OrderAccepted(
+            client_order_id=cid, ts_event=now, venue_order_id=state.venue_order_id
+        )
+        self._apply(order, accepted)
+        return order
+
     def cancel(self, client_order_id: str) -> bool:
         """Asks for the order to be canceled; False when it is already closed or a cancel
         is already in flight (nothing to do)."""
@@ -328,6 +363,9 @@ class OrderManager:
             raise ValidationError(
                 "status", order.status, "is not open (rule: amend open orders)", subject
             )
+        if self._handling.get(order.client_order_id) is Handling.EXTERNAL:
+            rule = "is EXTERNAL (rule: amend only orders this run placed)"
+            raise ValidationError("handling", Handling.EXTERNAL, rule, subject)
         if order.is_pending:
             rule = "has a request in flight (rule: one at a time)"
             raise ValidationError("status", order.status, rule, subject)
