@@ -326,10 +326,13 @@ class Kernel:
         *,
         should_stop: Callable[[], bool] = lambda: False,
         poll_s: float = 0.05,
+        between: Callable[[], None] | None = None,
     ) -> KernelStats:
         """Runs on `feed` until `should_stop()` or the feed is exhausted. Time is the
         clock's (live, or a recording's accelerated time); each message is one batch
-        (one commit); between messages timers fire and commands in flight arrive."""
+        (one commit); between messages timers fire and commands in flight arrive.
+        `between` runs in this thread before each wait for a message (a live run's
+        guard: feed alerts, reconciliation after a reconnect); the loop commits after it."""
         for m in feed.markets:
             self.add_market(m.symbol, m.rule, m.data_lot_size)
         self._start(self.clock.now_ns())
@@ -338,6 +341,10 @@ class Kernel:
                 break
             if should_stop() and not self.emergency.active:
                 break
+            if between is not None:
+                between()
+                self._pump()
+                self.store.commit()
             due = self._timers[0].at if self._timers else None
             message = feed.next_message(poll_s, due)
             if message is None:

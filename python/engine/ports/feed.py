@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeedMarket", "FeedMessage", "MarketDataFeed"]
+__all__ = ["FeedAlert", "FeedMarket", "FeedMessage", "MarketDataFeed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,19 @@ class FeedMessage:
     symbol: str
     ts: int
     events: npt.NDArray[np.void]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """Something the kernel must act on, from a live feed's own thread: `kind` is
+    STALE (no update for the configured time), FRESH (updates again), GAVE_UP (the
+    reconnect loop used its retries), RECONNECTED, RESYNCED (a gap, book rebuilt from a
+    snapshot) or DROPPED (messages lost to overload); `ts` on the feed's clock."""
+
+    kind: str
+    symbol: str
+    ts: int
+    detail: str = ""
 
 
 class MarketDataFeed(Protocol):
