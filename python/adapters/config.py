@@ -23,6 +23,8 @@ __all__ = [
     "DEMO_CAPTURE",
     "DEMO_STRATEGY",
     "ConfigError",
+    "ConnectionSettings",
+    "LiveConfig",
     "PaperAccountSettings",
     "PaperConfig",
     "RiskSettings",
@@ -31,6 +33,7 @@ __all__ = [
     "StatisticsSettings",
     "VenueSettings",
     "load_config",
+    "load_live_config",
     "load_paper_config",
 ]
 
@@ -204,6 +207,57 @@ class PaperConfig(_Settings):
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
     safety: SafetySettings = SafetySettings()
+
+
+class ConnectionSettings(_Strict):
+    """How a live run keeps its exchange connections: reconnects wait `backoff_initial_s`
+    doubling to `backoff_max_s` (equal jitter), and after `max_retries` failures in a
+    row the feed gives up (trading HALTED, an alert); a symbol without an update for
+    `stale_after_s` holds trading at REDUCING; a failed reconciliation is retried every
+    `reconcile_retry_s` and start-up waits for one at most `reconcile_timeout_s`;
+    each REST call is bounded by `call_timeout_s` and tried at most `max_attempts` times;
+    book messages carry the top `depth` levels."""
+
+    backoff_initial_s: float = Field(default=1.0, gt=0, le=60)
+    backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
+    max_retries: int = Field(default=10, ge=1, le=1000)
+    stale_after_s: float = Field(default=5.0, gt=0)
+    reconcile_retry_s: float = Field(default=5.0, gt=0)
+    reconcile_timeout_s: float = Field(default=60.0, gt=0)
+    call_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    depth: int = Field(default=20, ge=1, le=1000)
+
+
+class LiveConfig(_Settings):
+    """Everything a live run needs. `exchange` is a ccxt id; `symbols` are ccxt unified
+    symbols; `exchange_setup` (`module:function`) is called with the ccxt exchange
+    before it connects (a testnet, a proxy, the tests' local fake exchange). API keys
+    never come from here (see `adapters.exchanges.credentials`); `key_file` only names
+    the file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QUANTX_LIVE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    exchange: Literal["binance", "binanceusdm", "upbit"]
+    symbols: list[str] = Field(min_length=1)
+    strategy: str = DEMO_STRATEGY
+    params: dict[str, Any] = Field(default_factory=dict)
+    out: Path = Path("quantx-data")
+    duration_s: float | None = Field(default=None, gt=0)
+    equity_interval_s: float = Field(default=1.0, gt=0)
+    key_file: Path | None = None
+    exchange_setup: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    risk: RiskSettings = RiskSettings()
+    safety: SafetySettings = SafetySettings()
+    connection: ConnectionSettings = ConnectionSettings()
+
+
+def load_live_config(path: Path | None = None, **overrides: Any) -> LiveConfig:
+    """The live configuration from `path` (TOML; a `[live]` table or top-level keys),
+    the environment and `overrides` (None values are ignored)."""
+    return _load(LiveConfig, "live", path, overrides)
 
 
 def load_paper_config(path: Path | None = None, **overrides: Any) -> PaperConfig:

@@ -643,6 +643,11 @@ class Kernel:
             if value is not None:
                 self._trip(self.breakers.on_equity(account, fill.ts_event, value))
 
+    def top(self, symbol: str) -> BookTop | None:
+        """The instrument's last top of book (None before its book has one)."""
+        market = self._markets.get(symbol)
+        return None if market is None else market.top
+
     def marks(self) -> dict[str, Decimal]:
         """Mid of each instrument's book rounded half-even to its tick (equity marks)."""
         out: dict[str, Decimal] = {}

@@ -1,0 +1,411 @@
+"""Live trading: the same kernel, order manager, risk gate and strategy as backtest and
+paper, on a real exchange through ccxt.
+
+`build_live` assembles a run: one ccxt.pro exchange (keys from
+`adapters.exchanges.credentials`) on an asyncio thread, its markets as instruments (tick,
+lot, limits and fees from the exchange), the `CcxtVenue` for orders and the account,
+the `CcxtFeed` for market data, the journal, and the `LiveGuard`. `LiveRun.start`
+connects and reconciles; trading does not start until a reconciliation succeeds (a new
+run: the account's balances become its starting funds, and a position the run did
+not open refuses the start; a resumed run: the journal is replayed, then squared with
+the venue). `LiveRun.run` is the kernel's live loop; between batches the guard acts on
+feed alerts and reconciles again after every reconnect of the private stream.
+
+Client order ids are `<prefix>-<n>` with a prefix drawn from the run id (`q` and 8 hex
+digits of its SHA-256), so two runs never share an id at the exchange, and the venue
+tells this run's orders from others by it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from adapters.backtest import PortfolioAccount
+from adapters.clocks import LiveClock
+from adapters.exchanges.aioloop import AsyncioThread
+from adapters.exchanges.backoff import BackoffPolicy
+from adapters.exchanges.credentials import Credentials, Redactor
+from adapters.exchanges.markets import instrument_from_market
+from adapters.exchanges.ratelimit import TokenBucket
+from engine.domain.enums import InstrumentKind
+from engine.domain.errors import ValidationError
+from engine.domain.events import OrderFilled
+from engine.domain.instrument import Instrument
+from engine.kernel import Kernel, KernelStats
+from engine.ports import Notifier, Store, VenueUnavailable
+from engine.ports.clock import SettableClock
+from engine.services.breakers import BreakerLimits, CircuitBreakers
+from engine.services.emergency import EmergencySettings
+from engine.services.health import HealthMonitor
+from engine.services.live_guard import LiveGuard
+from engine.services.order_manager import OrderManager
+from engine.services.portfolio import Portfolio
+from engine.services.reconcile import Reconciler, ReconcileReport
+from engine.services.recovery import fund_account, recover_run
+from engine.services.risk import RiskLimits, RiskService
+from engine.strategy import Strategy
+
+__all__ = ["LiveError", "LiveRun", "LiveSetup", "build_live", "id_prefix", "make_exchange"]
+
+SKEW_NS = 60_000_000_000
+"""How far back of the journal's last fill reconciliation asks for fills (clock skew
+between this host and the exchange, and fills that were in flight)."""
+
+# Requests a minute per API key (the exchanges' published REST limits, by weight).
+REQUESTS_PER_MINUTE: Mapping[str, float] = {"binance": 6000, "binanceusdm": 2400, "upbit": 600}
+
+
+class LiveError(ValueError):
+    """A live set-up that cannot run, said on one line (never with a key in it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSetup:
+    """What `build_live` needs beyond the strategy and the store."""
+
+    exchange: str
+    symbols: tuple[str, ...]
+    credentials: Credentials
+    run_id: str
+    exchange_setup: str | None = None
+    limits: RiskLimits | None = None
+    breakers: BreakerLimits | None = None
+    emergency: EmergencySettings | None = None
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    stale_after_s: float = 5.0
+    reconcile_retry_s: float = 5.0
+    call_timeout_s: float = 10.0
+    max_attempts: int = 5
+    depth: int = 20
+    equity_interval_ns: int = 1_000_000_000
+    seed: int = 0
+
+
+def id_prefix(run_id: str) -> str:
+    return "q" + hashlib.sha256(run_id.encode()).hexdigest()[:8]
+
+
+def make_exchange(
+    exchange_id: str, credentials: Credentials, setup: str | None, timeout_s: float
+) -> Any:
+    """A ccxt.pro exchange with the keys; `setup` (`module:function`) may adjust it."""
+    import ccxt.pro
+
+    cls = getattr(ccxt.pro, exchange_id, None)
+    if cls is None:
+        raise LiveError(f"exchange {exchange_id!r}: not a ccxt.pro exchange")
+    exchange = cls({"timeout": int(timeout_s * 1000), **credentials.ccxt_config()})
+    if setup is not None:
+        module_name, _, function = setup.partition(":")
+        try:
+            hook = getattr(importlib.import_module(module_name), function)
+        except (ImportError, AttributeError) as err:
+            raise LiveError(f"exchange_setup {setup!r}: cannot be loaded ({err})") from None
+        hook(exchange)
+    return exchange
+
+
+def live_instruments(
+    exchange: Any, symbols: Sequence[str], loop: AsyncioThread, timeout_s: float
+) -> dict[str, Instrument]:
+    """The exchange's rules for `symbols` (its markets, loaded once)."""
+    try:
+        loop.call(exchange.load_markets(), timeout_s)
+    except Exception as err:  # ccxt's errors and timeouts: said on one line
+        raise LiveError(f"exchange {exchange.id}: markets could not be loaded: {err}") from None
+    out: dict[str, Instrument] = {}
+    for symbol in symbols:
+        market = exchange.markets.get(symbol)
+        if market is None:
+            raise LiveError(f"symbols: {symbol!r} is not a market of {exchange.id}")
+        try:
+            out[symbol] = instrument_from_market(market, exchange.precisionMode)
+        except ValidationError as err:
+            raise LiveError(f"symbols: {symbol!r}: {err}") from None
+    return out
+
+
+class _KernelMids:
+    """The risk gate's market view: the mid of the kernel's own book (bound late: the
+    kernel is built after the gate)."""
+
+    def __init__(self) -> None:
+        self.kernel: Kernel | None = None
+
+    def mid(self, symbol: str) -> Decimal | None:
+        if self.kernel is None:
+            return None
+        top = self.kernel.top(symbol)
+        return None if top is None else top.mid
+
+
+@dataclass(slots=True)
+class LiveRun:
+    run_id: str
+    kernel: Kernel
+    venue: Any  # CcxtVenue
+    feed: Any  # CcxtFeed
+    guard: LiveGuard
+    store: Store
+    clock: SettableClock
+    portfolio: Portfolio
+    order_manager: OrderManager
+    instruments: dict[str, Instrument]
+    health: HealthMonitor
+    loop: AsyncioThread
+    account: str
+    resumed: bool
+    start_ns: int
+    stats: KernelStats | None = None
+    started: bool = False
+
+    def start(
+        self, timeout_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
+    ) -> ReconcileReport:
+        """Connects the private stream and the feed, then reconciles until it succeeds
+        (retrying every `reconcile_retry_s`); LiveError after `timeout_s` without one."""
+        self.venue.start()
+        self.feed.start()
+        self.health.set_connection("venue", True)
+        self.health.set_connection("feed", True)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            report = self.guard.reconcile_now("start-up")
+            self.store.commit()
+            if report.ok:
+                self.started = True
+                return report
+            if time.monotonic() >= deadline:
+                raise LiveError(f"reconciliation at start-up failed: {report.error}")
+            sleep(min(5.0, max(0.1, deadline - time.monotonic())))
+
+    def run(self, should_stop: Callable[[], bool] = lambda: False) -> KernelStats:
+        if not self.started:
+            raise LiveError("the run was not started (rule: start() reconciles first)")
+        self.stats = self.kernel.run_live(self.feed, should_stop=should_stop, between=self._between)
+        return self.stats
+
+    def _between(self) -> None:
+        for alert in self.feed.take_alerts():
+            self.guard.on_feed(alert)
+        self.guard.check()
+        self.health.set_connection("venue", bool(getattr(self.venue, "connected", True)))
+
+    def close(self) -> None:
+        for part in (self.feed, self.venue):
+            with contextlib.suppress(Exception):  # best effort: the loop stops regardless
+                part.close()
+        self.loop.stop()
+
+
+def build_live(
+    setup: LiveSetup,
+    strategy: Strategy[Any],
+    *,
+    store: Store,
+    resume: bool = False,
+    notifier: Notifier | None = None,
+    redactor: Redactor | None = None,
+    exchange: Any = None,
+    loop: AsyncioThread | None = None,
+    log: Callable[[str], None] | None = None,
+) -> LiveRun:
+    """Assembles a live run (nothing is sent until `LiveRun.start`). `exchange` and
+    `loop` replace the ones made here (tests)."""
+    from adapters.feeds.ccxt_ws import CcxtFeed
+    from adapters.venues.ccxt_venue import CcxtVenue
+
+    redact = redactor or Redactor([setup.credentials.api_key, setup.credentials.secret])
+    loop = loop or AsyncioThread(f"quantx-live-{setup.exchange}")
+    try:
+        exchange = exchange or make_exchange(
+            setup.exchange, setup.credentials, setup.exchange_setup, setup.call_timeout_s
+        )
+        instruments = live_instruments(exchange, setup.symbols, loop, setup.call_timeout_s * 3)
+    except LiveError as err:
+        loop.stop()
+        raise LiveError(redact(str(err))) from None
+    clock = LiveClock()
+    account = setup.exchange
+    prefix = id_prefix(setup.run_id)
+    limits = setup.limits or RiskLimits(
+        max_notional=Decimal("1000000"),
+        max_position=Decimal("100"),
+        max_gross_exposure=Decimal("10000000"),
+    )
+    portfolio = Portfolio()
+    for inst in instruments.values():
+        portfolio.add_instrument(inst, account=account, leverage=limits.leverage)
+    mids = _KernelMids()
+    risk = RiskService(
+        instruments,
+        dict.fromkeys(instruments, limits),
+        account=PortfolioAccount(portfolio, list(instruments), account),
+        market=mids,
+    )
+    per_minute = REQUESTS_PER_MINUTE.get(setup.exchange, 600)
+    venue = CcxtVenue(
+        exchange,
+        instruments,
+        clock=clock,
+        loop=loop,
+        backoff=setup.backoff,
+        bucket=TokenBucket.per_minute(per_minute, time.monotonic),
+        is_ours=lambda cid: cid.startswith(prefix + "-"),
+        reports="poll" if setup.exchange == "upbit" else "ws",
+        call_timeout_s=setup.call_timeout_s,
+        max_attempts=setup.max_attempts,
+        log=log,
+    )
+    feed = CcxtFeed(
+        exchange,
+        instruments,
+        clock=clock,
+        loop=loop,
+        depth=setup.depth,
+        backoff=setup.backoff,
+        max_retries=setup.backoff.max_retries,
+        stale_after_s=setup.stale_after_s,
+        log=log,
+    )
+    known_trades: set[str] = set()
+    last_fill_ns = 0
+    if resume:
+        recovered = recover_run(
+            store,
+            instruments=instruments,
+            venue=venue,
+            clock=clock,
+            risk=risk,
+            id_prefix=prefix,
+            portfolio=portfolio,
+        )
+        om = recovered.order_manager
+        for _, record in store.records():
+            if isinstance(record, OrderFilled):
+                known_trades.add(record.fill.trade_id)
+                last_fill_ns = max(last_fill_ns, record.fill.ts_event)
+        start_ns = recovered.run.ts_event if recovered.run is not None else clock.now_ns()
+    else:
+        om = OrderManager(
+            venue=venue,
+            store=store,
+            clock=clock,
+            instruments=instruments,
+            risk=risk,
+            id_prefix=prefix,
+        )
+        start_ns = clock.now_ns()
+    health = HealthMonitor(clock)
+    kernel = Kernel(
+        instruments=instruments,
+        strategy=strategy,
+        venue=venue,
+        order_manager=om,
+        portfolio=portfolio,
+        store=store,
+        clock=clock,
+        account=account,
+        equity_interval_ns=setup.equity_interval_ns,
+        breakers=CircuitBreakers(setup.breakers or BreakerLimits()),
+        notifier=notifier,
+        health=health,
+        emergency=setup.emergency,
+        log=log,
+    )
+    mids.kernel = kernel
+    if resume:
+        kernel.restore_safety(store.records())
+    venue.seen_trades(known_trades)
+    funded = {"done": resume}
+
+    def reconcile() -> ReconcileReport:
+        if not funded["done"]:
+            report = _fund_new_run(venue, portfolio, store, clock, instruments, account)
+            if not report.ok:
+                return report
+            funded["done"] = True
+        since = max(0, (last_fill_ns or start_ns) - SKEW_NS)
+        trades = known_trades | {
+            r.fill.trade_id for _, r in store.records() if isinstance(r, OrderFilled)
+        }
+        return Reconciler(
+            order_manager=om,
+            portfolio=portfolio,
+            venue=venue,
+            store=store,
+            clock=clock,
+            instruments=instruments,
+            account=account,
+            pump=kernel.settle,
+        ).run(since_ns=since, known_trades=trades)
+
+    guard = LiveGuard(
+        control=kernel.trading,
+        notifier=kernel.notifier,
+        clock=clock,
+        reconcile=reconcile,
+        connections=lambda: int(venue.connections),
+        health=health,
+        retry_s=setup.reconcile_retry_s,
+    )
+    return LiveRun(
+        run_id=setup.run_id,
+        kernel=kernel,
+        venue=venue,
+        feed=feed,
+        guard=guard,
+        store=store,
+        clock=clock,
+        portfolio=portfolio,
+        order_manager=om,
+        instruments=instruments,
+        health=health,
+        loop=loop,
+        account=account,
+        resumed=resume,
+        start_ns=start_ns,
+    )
+
+
+def _fund_new_run(
+    venue: Any,
+    portfolio: Portfolio,
+    store: Store,
+    clock: SettableClock,
+    instruments: Mapping[str, Instrument],
+    account: str,
+) -> ReconcileReport:
+    """A new run starts from what the account holds: its balances (the instruments'
+    assets) are journaled as starting funds; a derivative position it did not open
+    refuses the start (its cost basis is not this run's to guess)."""
+    report = ReconcileReport()
+    try:
+        balances = venue.balances()
+        positions = venue.positions()
+    except VenueUnavailable as err:
+        report.ok, report.error = False, f"VENUE_UNAVAILABLE: {err}"
+        return report
+    for symbol, inst in sorted(instruments.items()):
+        held = positions.get(symbol, Decimal(0))
+        if inst.kind is not InstrumentKind.SPOT and held != 0:
+            raise LiveError(
+                f"symbols: {symbol} has a position of {held} at the venue that this run did "
+                "not open (rule: start flat, or --resume the run that opened it)"
+            )
+    assets = sorted({a for i in instruments.values() for a in (i.base, i.quote)})
+    now = clock.now_ns()
+    for asset in assets:
+        amount = balances.get(asset, Decimal(0))
+        if amount:
+            fund_account(
+                portfolio, store, asset=asset, amount=amount, ts_event=now, account=account
+            )
+    return report
