@@ -298,6 +298,8 @@ def _load(model: type[_S], table: str, path: Path | None, overrides: dict[str, A
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "config"
         source = f"{path}: " if path is not None else ""
+        if first["type"] == "missing":
+            raise ConfigError(f"{source}config value {where}: missing (rule: required)") from None
         raise ConfigError(
             f"{source}config value {where} = {first.get('input')!r}: {first['msg']}"
         ) from None

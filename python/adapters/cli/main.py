@@ -66,12 +66,14 @@ def main() -> None:
 def _register() -> None:
     from adapters.cli.backtest_cmd import backtest
     from adapters.cli.kill_cmd import kill
+    from adapters.cli.live_cmd import live
     from adapters.cli.paper_cmd import paper
     from adapters.cli.report_cmd import report
     from adapters.cli.runs_cmd import orders, pnl, positions, status
 
     main.add_command(backtest)
     main.add_command(paper)
+    main.add_command(live)
     main.add_command(kill)
     for command in (report, status, orders, positions, pnl):
         main.add_command(command)
