@@ -512,6 +512,8 @@ class FakeBinance:
                 418: "Way too many requests; IP banned until later.",
             }.get(fault.status, "Internal error")
             code = {429: -1003, 418: -1003}.get(fault.status, -1001)
+            if fault.body is not None:
+                return web.Response(status=fault.status, text=fault.body, headers=headers)
             if fault.status >= 500:  # Binance's gateway answers 5xx with a plain page, not JSON
                 return web.Response(
                     status=fault.status, text="Internal Server Error", headers=headers
