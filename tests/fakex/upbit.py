@@ -144,7 +144,9 @@ class FakeUpbit:
 
         self._server.do(run)
 
-    def fill(self, identifier: str, volume: Decimal | str, price: Decimal | str | None = None) -> Trade:
+    def fill(
+        self, identifier: str, volume: Decimal | str, price: Decimal | str | None = None
+    ) -> Trade:
         """Forces a (maker) fill of a resting limit order, found by its identifier."""
         return self._server.do(
             lambda: self.venue.fill(
@@ -172,7 +174,9 @@ class FakeUpbit:
                     self._apply_book(msg)
                 elif msg.get("type") == "trade" and msg.get("stream_type") != "SNAPSHOT":
                     self.clock.ms = max(self.clock.ms, int(msg["timestamp"]))
-                    self.venue.on_print(CODE, Decimal(msg["trade_price"]), Decimal(msg["trade_volume"]))
+                    self.venue.on_print(
+                        CODE, Decimal(msg["trade_price"]), Decimal(msg["trade_volume"])
+                    )
                 else:
                     continue
                 done += 1
@@ -185,8 +189,12 @@ class FakeUpbit:
     def _apply_book(self, msg: dict[str, Any]) -> None:
         book = self.venue.books[CODE]
         units = msg["orderbook_units"]
-        book.bids = {Decimal(u["bid_price"]): Decimal(u["bid_size"]) for u in units if u["bid_size"]}
-        book.asks = {Decimal(u["ask_price"]): Decimal(u["ask_size"]) for u in units if u["ask_size"]}
+        book.bids = {
+            Decimal(u["bid_price"]): Decimal(u["bid_size"]) for u in units if u["bid_size"]
+        }
+        book.asks = {
+            Decimal(u["ask_price"]): Decimal(u["ask_size"]) for u in units if u["ask_size"]
+        }
         book.timestamp = int(msg["timestamp"])
         self.clock.ms = max(self.clock.ms, book.timestamp)
 
@@ -212,24 +220,35 @@ class FakeUpbit:
             except ValueError:
                 parsed = None
             if not isinstance(parsed, dict):
-                return self._error(UpbitError(400, "validation_error", "body must be a JSON object"))
+                return self._error(
+                    UpbitError(400, "validation_error", "body must be a JSON object")
+                )
             body_pairs = list(parsed.items())
             pairs = pairs + [(k, upbit_auth.value_text(v)) for k, v in body_pairs]
         params = dict(pairs)
         self.requests.append(
-            {"method": request.method, "path": request.path, "params": params, "time": self.clock.now()}
+            {
+                "method": request.method,
+                "path": request.path,
+                "params": params,
+                "time": self.clock.now(),
+            }
         )
         fault = self.faults.take_http(request.path)
         if fault is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             if fault.body is not None:
                 return web.Response(status=fault.status, text=fault.body, headers=headers)
-            text = "Too many API requests." if fault.status in (418, 429) else "Internal Server Error"
+            text = (
+                "Too many API requests." if fault.status in (418, 429) else "Internal Server Error"
+            )
             return web.Response(status=fault.status, text=text, headers=headers)
         route = self._routes.get((request.method, request.path))
         if route is None:
             return self._error(
-                UpbitError(404, "fakex_unserved", f"fakex does not serve {request.method} {request.path}")
+                UpbitError(
+                    404, "fakex_unserved", f"fakex does not serve {request.method} {request.path}"
+                )
             )
         try:
             if route.private:

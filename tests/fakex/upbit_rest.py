@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from fakex.upbit import FakeUpbit
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 Params = list[tuple[str, str]]  # in the order sent (query string, then JSON body)
 Handler = Callable[["web.Request", dict[str, str], Params], Awaitable[Any]]
 
@@ -94,7 +94,12 @@ def routes(fake: FakeUpbit) -> list[Route]:
                 ask = asks[i] if i < len(asks) else (ZERO, ZERO)
                 bid = bids[i] if i < len(bids) else (ZERO, ZERO)
                 units.append(
-                    {"ask_price": ask[0], "bid_price": bid[0], "ask_size": ask[1], "bid_size": bid[1]}
+                    {
+                        "ask_price": ask[0],
+                        "bid_price": bid[0],
+                        "ask_size": ask[1],
+                        "bid_size": bid[1],
+                    }
                 )
             out.append(
                 {

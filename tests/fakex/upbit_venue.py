@@ -218,7 +218,14 @@ class UpbitVenue:
         self._check_rules(side, ord_type, price, volume)
         takes = self._walk(code, side, ord_type, price, volume)
         order = Order(
-            self.new_uuid(), identifier, code, side, ord_type, price, volume, tif,
+            self.new_uuid(),
+            identifier,
+            code,
+            side,
+            ord_type,
+            price,
+            volume,
+            tif,
             self.clock.now(),
         )
         if ord_type == "limit":
@@ -324,9 +331,9 @@ class UpbitVenue:
         for pr, avail in levels:
             if left <= 0:
                 break
-            if ord_type == "limit" and price is not None:
-                if pr > price if side == "bid" else pr < price:
-                    break
+            beyond = price is not None and (pr > price if side == "bid" else pr < price)
+            if ord_type == "limit" and beyond:
+                break
             q = min(left, avail)
             out.append((pr, q))
             left -= q
@@ -349,16 +356,24 @@ class UpbitVenue:
             order.locked -= volume
             self._move(quote, funds - fee)
         trade = Trade(
-            self.new_uuid(), order.uuid, order.market, order.side, price, volume, funds, fee,
-            maker, now,
+            self.new_uuid(),
+            order.uuid,
+            order.market,
+            order.side,
+            price,
+            volume,
+            funds,
+            fee,
+            maker,
+            now,
         )
         order.trades.append(trade)
         order.executed_volume += volume
         order.executed_funds += funds
         order.paid_fee += fee
-        if order.volume is not None and order.executed_volume == order.volume:
-            self._close(order, "done")
-        elif order.ord_type == "price" and order.executed_funds == order.price:
+        filled = order.executed_volume == order.volume  # a limit order or a market sell
+        spent = order.ord_type == "price" and order.executed_funds == order.price
+        if filled or spent:
             self._close(order, "done")
         return trade
 
@@ -377,7 +392,9 @@ class UpbitVenue:
         order = self.find(uuid_, identifier)
         if not order.is_open:
             # the fake's choice: an order that is already done/cancelled is "not found"
-            raise UpbitError(404, "order_not_found", f"Order {order.uuid} is already {order.state}.")
+            raise UpbitError(
+                404, "order_not_found", f"Order {order.uuid} is already {order.state}."
+            )
         before = self.order_json(order, with_trades=False)
         self._close(order, "cancel")
         return order, before
