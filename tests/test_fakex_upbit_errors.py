@@ -65,6 +65,9 @@ def test_order_rule_errors_map_to_these_classes(fake: FakeUpbit) -> None:
     # 0.00001 * 84,000,000 = 840 KRW < 5,000: also a plain ExchangeError
     e = run(_raises(fake, "create_order", SYM, "limit", "buy", 0.00001, 84000000))
     assert type(e) is ccxt.ExchangeError and "under_min_total_bid" in str(e)
+    # a market sell the bids would pay 0.00005 * 84,000,000 = 4,200 KRW for: under 5,000
+    e = run(_raises(fake, "create_order", SYM, "market", "sell", 0.00005))
+    assert type(e) is ccxt.ExchangeError and "under_min_total_ask" in str(e)
     # 9 decimals: ccxt's amount precision (1e-8) truncates it before sending, so it goes as
     # 0.0001 (* 100,000,000 = 10,000 + fee 5 > 10,000 KRW: refused for funds, not precision)
     e = run(_raises(fake, "create_order", SYM, "limit", "buy", 0.000100009, 100000000))

@@ -144,17 +144,16 @@ class FakeUpbit:
 
         self._server.do(run)
 
-    def fill(
-        self, identifier: str, volume: Decimal | str, price: Decimal | str | None = None
-    ) -> Trade:
-        """Forces a (maker) fill of a resting limit order, found by its identifier."""
-        return self._server.do(
-            lambda: self.venue.fill(
-                self.venue.by_identifier[identifier].uuid,
-                Decimal(volume),
-                None if price is None else Decimal(price),
+    def fill(self, order: str, volume: Decimal | str, price: Decimal | str | None = None) -> Trade:
+        """Forces a (maker) fill of a resting limit order, by identifier or uuid."""
+
+        def run() -> Trade:
+            found = self.venue.by_identifier.get(order) or self.venue.orders[order]
+            return self.venue.fill(
+                found.uuid, Decimal(volume), None if price is None else Decimal(price)
             )
-        )
+
+        return self._server.do(run)
 
     def push_trade(self, price: Decimal | str, volume: Decimal | str) -> list[Trade]:
         """A public print: resting orders it prints through fill."""

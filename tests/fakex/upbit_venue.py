@@ -7,7 +7,7 @@ Rules (tests hand-check money against them):
 - A limit price must sit on the KRW tick of its price band (1,000 KRW at 2,000,000 and
   above, see `krw_tick`); volume > 0 with at most 8 decimals; price * volume within
   [5,000, 1,000,000,000] KRW. A market buy (`ord_type=price`) spends `price` KRW (at least
-  5,000), a market sell (`ord_type=market`) sells `volume`.
+  5,000), a market sell (`ord_type=market`) sells `volume` (the bids must pay >= 5,000 KRW).
 - Fee 0.05 % of the funds (price * volume) on both sides, in KRW: a buy pays it on top, a
   sell has it taken from the proceeds. A bid locks price * volume * (1 + fee) KRW (a market
   buy: `price` * (1 + fee)); an ask locks the volume. Locks shrink as the order fills.
@@ -217,6 +217,9 @@ class UpbitVenue:
             raise UpbitError(400, f"create_{side}_error", "price and volume do not fit ord_type")
         self._check_rules(side, ord_type, price, volume)
         takes = self._walk(code, side, ord_type, price, volume)
+        if ord_type == "market" and sum((pr * q for pr, q in takes), ZERO) < MIN_TOTAL:
+            # a market sell's total is what the book would pay for it
+            raise UpbitError(400, "under_min_total_ask", f"order total below {MIN_TOTAL} KRW")
         order = Order(
             self.new_uuid(),
             identifier,
@@ -295,7 +298,7 @@ class UpbitVenue:
             assert price is not None
             total = price
         else:
-            return  # a market sell's total is only known from the book
+            return  # a market sell's total is only known from the book (checked in create)
         if total < MIN_TOTAL:
             raise UpbitError(
                 400, f"under_min_total_{side}", f"order total {total} KRW: minimum {MIN_TOTAL}"
