@@ -15,6 +15,7 @@ class _HttpFault:
     count: int
     retry_after: int | None
     path: str  # only paths containing this (empty: every path)
+    body: str | None = None  # the answer's text instead of the venue's default
 
 
 @dataclass
@@ -38,11 +39,18 @@ class Faults:
     depth_gaps: int = 0
 
     def http_status(
-        self, status: int, count: int = 1, *, retry_after: int | None = None, path: str = ""
+        self,
+        status: int,
+        count: int = 1,
+        *,
+        retry_after: int | None = None,
+        path: str = "",
+        body: str | None = None,
     ) -> None:
-        """The next `count` REST calls on paths containing `path` answer `status` (429/418/5xx)."""
+        """The next `count` REST calls on paths containing `path` answer `status` (429/418/5xx),
+        with `body` as the text if given (else the venue's usual answer for that status)."""
         with self._lock:
-            self.http.append(_HttpFault(status, count, retry_after, path))
+            self.http.append(_HttpFault(status, count, retry_after, path, body))
 
     def create_timeout(self, count: int = 1, *, mode: str = "delay", delay_s: float = 2.0) -> None:
         """The next `count` order creations ARE placed, but the answer comes after `delay_s`

@@ -1,4 +1,5 @@
-"""FakeBinance: the aiohttp server (REST + websockets) on its own event loop in a background thread.
+"""FakeBinance: the aiohttp server (REST + websockets) on its own event loop in a background thread
+(`fakex.loop.LoopThread`, shared with FakeUpbit).
 
 Every state change happens on the server's loop: REST and websocket handlers run there, and the
 test-facing methods (`set_book`, `advance`, `fill`, ...) hop onto it and wait (bounded) for
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -26,12 +26,12 @@ from fakex.auth import check_key, check_rest
 from fakex.captures import Capture
 from fakex.errors import BinanceError
 from fakex.faults import Faults
+from fakex.loop import LoopThread
 from fakex.markets import Market
 from fakex.matching import Clock, Event, Fill, Order, Position, Venue
 from fakex.rest_common import Route
 
 T = TypeVar("T")
-TIMEOUT_S = 10.0  # bound on every hop from the test thread onto the server loop
 
 
 class FakeBinance:
@@ -66,9 +66,7 @@ class FakeBinance:
         self._routes: dict[tuple[str, str], Route] = {}
         for r in rest_spot.routes(self) + rest_futures.routes(self):
             self._routes[(r.method, r.path)] = r
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._server = LoopThread("fakex")
         self._play: asyncio.Task[None] | None = None
         self.url = ""
 
@@ -97,41 +95,20 @@ class FakeBinance:
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> FakeBinance:
-        ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="fakex", daemon=True)
-        self._thread.start()
-        if not ready.wait(TIMEOUT_S) or not self.url:
-            raise RuntimeError("fakex: server did not start within 10 s")
+        def make_app() -> web.Application:
+            app = web.Application()
+            app.router.add_route("GET", "/spot/ws-api/v3", self._ws_api)
+            app.router.add_route("GET", "/spot/ws/{key}", self._ws_spot)
+            app.router.add_route("GET", "/futures/public/ws/{n}", self._ws_futures_market)
+            app.router.add_route("GET", "/futures/market/ws/{n}", self._ws_futures_market)
+            app.router.add_route("GET", "/futures/private/ws", self._ws_futures_user)
+            app.router.add_route("*", "/{tail:.*}", self._dispatch)
+            return app
+
+        self.url = self._server.start(make_app)
         return self
 
-    def _run(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        app = web.Application()
-        app.router.add_route("GET", "/spot/ws-api/v3", self._ws_api)
-        app.router.add_route("GET", "/spot/ws/{key}", self._ws_spot)
-        app.router.add_route("GET", "/futures/public/ws/{n}", self._ws_futures_market)
-        app.router.add_route("GET", "/futures/market/ws/{n}", self._ws_futures_market)
-        app.router.add_route("GET", "/futures/private/ws", self._ws_futures_user)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
-        self._runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=0.5
-        )
-        loop.run_until_complete(self._runner.setup())
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(self._runner.cleanup())
-        loop.close()
-
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-
         async def close_all() -> None:
             if self._play is not None:
                 self._play.cancel()
@@ -139,11 +116,7 @@ class FakeBinance:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(c.ws.close(), 1.0)
 
-        with contextlib.suppress(Exception):
-            self._call(close_all())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(TIMEOUT_S)
-        self._loop = self._thread = None
+        self._server.stop(before=close_all)
 
     def __enter__(self) -> FakeBinance:
         return self.start()
@@ -154,14 +127,10 @@ class FakeBinance:
         self.stop()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        assert self._loop is not None, "fakex: start() the server first"
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(TIMEOUT_S)
+        return self._server.call(coro)
 
     def _do(self, fn: Callable[[], T]) -> T:
-        async def run() -> T:
-            return fn()
-
-        return self._call(run())
+        return self._server.do(fn)
 
     # --- ccxt wiring ---------------------------------------------------------------------
     def ccxt_urls(self, market: Literal["spot", "futures"]) -> dict[str, Any]:
@@ -365,8 +334,8 @@ class FakeBinance:
         )
 
     def _loop_or_fail(self) -> asyncio.AbstractEventLoop:
-        assert self._loop is not None, "fakex: start() the server first"
-        return self._loop
+        assert self._server.loop is not None, "fakex: start() the server first"
+        return self._server.loop
 
     # --- internals -----------------------------------------------------------------------
     def _load_capture(self, market: Market, paths: Path | Sequence[Path]) -> None:
@@ -512,6 +481,8 @@ class FakeBinance:
                 418: "Way too many requests; IP banned until later.",
             }.get(fault.status, "Internal error")
             code = {429: -1003, 418: -1003}.get(fault.status, -1001)
+            if fault.body is not None:
+                return web.Response(status=fault.status, text=fault.body, headers=headers)
             if fault.status >= 500:  # Binance's gateway answers 5xx with a plain page, not JSON
                 return web.Response(
                     status=fault.status, text="Internal Server Error", headers=headers
