@@ -94,7 +94,7 @@ def on_grid(value: Decimal, step: Decimal, field: str) -> Decimal:
     whole = steps.to_integral_value()
     if abs(steps - whole) > _NOISE:
         raise Malformed(f"{field} {value} is not a multiple of {step}")
-    return (whole * step).normalize() if whole else Decimal(0)
+    return whole * step  # written to the step's places, as the instrument writes it
 
 
 def is_derivative(instrument: Instrument) -> bool:
