@@ -713,7 +713,11 @@ class CcxtVenue:
             self._catching_up = False
 
     async def _catch_up_pass(self, reason: str) -> None:
-        for order in [o for o in self._orders.values() if o.placed and not o.closed]:
+        with self._lock:
+            unresolved = set(self._unresolved)
+        for order in [
+            o for o in self._orders.values() if (o.placed or o.cid in unresolved) and not o.closed
+        ]:
             if order.lock.locked():
                 continue  # a command on it will report what it finds
             try:
@@ -1030,7 +1034,10 @@ class CcxtVenue:
         self._emit(OrderFilled(client_order_id=order.cid, ts_event=self._now(), fill=fill))
 
     def _accept(self, order: _Order) -> None:
-        order.placed = True
+        if not order.placed:
+            order.placed = True
+            with self._lock:
+                self._unresolved.discard(order.cid)
         if not order.accepted and not order.closed:
             order.accepted = True
             self._emit(
