@@ -78,12 +78,16 @@ def venue_on(
             log=logs.append,
             **kwargs,
         )
-        venue.start()
-        if kwargs.get("reports", "ws") == "ws":
-            fake.wait_for(lambda: fake.user_subscribers(market) == 1)
-        yield venue, sleeps, logs
-        venue.close()
+        try:
+            venue.start()
+            if kwargs.get("reports", "ws") == "ws":
+                fake.wait_for(lambda: fake.user_subscribers(market) == 1)
+            yield venue, sleeps, logs
+        finally:
+            venue.close()
     finally:
+        if loop.running:
+            loop.call(exchange.close(), 5)
         loop.stop()
 
 

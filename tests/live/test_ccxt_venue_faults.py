@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-
 from ccxt_venue_harness import (
     NOW_NS,
     USDM,
@@ -18,6 +17,7 @@ from ccxt_venue_harness import (
     venue_on,
     wait_events,
 )
+
 from engine.domain.events import OrderAccepted, OrderFilled, OrderRejected
 from fakex import FakeBinance
 
@@ -42,7 +42,9 @@ def fill_ids(events: list[object]) -> list[str]:
 
 
 @pytest.mark.parametrize("status", [429, 418])
-def test_rate_limited_create_is_sent_again_after_retry_after(fake: FakeBinance, status: int) -> None:
+def test_rate_limited_create_is_sent_again_after_retry_after(
+    fake: FakeBinance, status: int
+) -> None:
     with venue_on(fake, "spot") as (venue, sleeps, _):
         fake.faults.http_status(status, 1, retry_after=7, path=ORDER_PATH)
         venue.submit(terms("qx-1", "buy", "0.01", "50000"))

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-
 from ccxt_venue_harness import NOW_NS, USDM, kinds, posts, terms, venue_on, wait_events
+
 from engine.domain.enums import Liquidity, OrderSide, OrderType, TimeInForce
 from engine.domain.events import (
     OrderAccepted,
@@ -32,7 +32,14 @@ def fake() -> Iterator[FakeBinance]:
 
 def fills(events: list[OrderEvent]) -> list[tuple[str, Decimal, Decimal, Decimal, str, Liquidity]]:
     return [
-        (e.fill.trade_id, e.fill.price, e.fill.quantity, e.fill.fee, e.fill.fee_currency, e.fill.liquidity)
+        (
+            e.fill.trade_id,
+            e.fill.price,
+            e.fill.quantity,
+            e.fill.fee,
+            e.fill.fee_currency,
+            e.fill.liquidity,
+        )
         for e in events
         if isinstance(e, OrderFilled)
     ]

@@ -338,6 +338,9 @@ class CcxtVenue:
         return self._blocking(self._all_fills(instrument, since_ms), f"fills of {symbol}")
 
     def balances(self) -> dict[str, Decimal]:
+        """ccxt's `total` per asset, zero left out. For USD-M futures ccxt's total is the
+        margin balance (wallet plus unrealized PnL), not the wallet alone."""
+
         async def run() -> dict[str, Decimal]:
             balance = await self._read(lambda: self._exchange.fetch_balance())
             out: dict[str, Decimal] = {}
