@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
+from engine.domain._checks import CLIENT_ORDER_ID_PATTERN
 from engine.domain.enums import InstrumentKind, Liquidity, OrderSide, OrderType, TimeInForce
 from engine.domain.fill import Fill
 from engine.domain.instrument import Instrument
@@ -25,7 +26,9 @@ __all__ = [
     "ORDER_TYPES",
     "TIME_IN_FORCE",
     "Malformed",
+    "client_id_of",
     "fill_from_trade",
+    "is_client_id",
     "is_derivative",
     "number",
     "on_grid",
@@ -60,6 +63,21 @@ _TYPES: Final[dict[str, OrderType]] = {
 }
 _NOISE: Final = Decimal("1e-6")
 """How close to a grid point (in steps) a float-parsed value must be to count as on it."""
+
+
+def is_client_id(text: str) -> bool:
+    """Whether the domain can carry `text` as a client order id."""
+    return CLIENT_ORDER_ID_PATTERN.fullmatch(text) is not None
+
+
+def client_id_of(order: Mapping[str, Any]) -> str:
+    """The order's client id as the domain can carry it: the venue's copy of ours, or
+    `ext-<venue id>` for an order with none or with one the domain's rule refuses (an
+    order placed elsewhere, e.g. from the exchange's app)."""
+    cid = order.get("clientOrderId")
+    if isinstance(cid, str) and is_client_id(cid):
+        return cid
+    return f"ext-{order.get('id')}"
 
 
 class Malformed(ValueError):
@@ -177,13 +195,13 @@ def fill_from_trade(
 
 
 def venue_state(order: Mapping[str, Any], instrument: Instrument, ts_event: int) -> VenueOrderState:
-    """One ccxt order as a reconciliation snapshot. An order with no client id of its own
-    is named `ext-<venue id>`; an order type the engine does not know is read as LIMIT
-    when it has a price, else MARKET (it must still be seen, not dropped)."""
+    """One ccxt order as a reconciliation snapshot, named as `client_id_of` says. An
+    order type the engine does not know is read as LIMIT when it has a price, else
+    MARKET (it must still be seen, not dropped)."""
     venue_id = order.get("id")
     if venue_id in (None, ""):
         raise Malformed("order id is missing")
-    cid = order.get("clientOrderId") or f"ext-{venue_id}"
+    cid = client_id_of(order)
     status = _STATUS.get(str(order.get("status")))
     if status is None:
         raise Malformed(f"order {venue_id}: status {order.get('status')!r} is not known")

@@ -80,7 +80,9 @@ from adapters.venues.ccxt_orders import (
     ORDER_TYPES,
     TIME_IN_FORCE,
     Malformed,
+    client_id_of,
     fill_from_trade,
+    is_client_id,
     is_derivative,
     number,
     on_grid,
@@ -114,6 +116,8 @@ _UNRESOLVED: Final = object()
 """A lookup the venue never answered (the policy gave up)."""
 _MAX_ORPHANS: Final = 1000
 """Trades of orders not seen yet, kept until their order shows up (oldest dropped)."""
+_MAX_FOREIGN: Final = 10_000
+"""Orders known not to be ours, remembered so their trades are dropped at once."""
 _REDACT: Final = re.compile(r"(signature)=[A-Za-z0-9%]+")
 """Request signatures in the URLs ccxt puts in its error messages."""
 
@@ -199,6 +203,8 @@ class CcxtVenue:
         self._by_venue_id: dict[tuple[str, str], str] = {}
         self._orphans: OrderedDict[tuple[str, str], list[Mapping[str, Any]]] = OrderedDict()
         self._seen: set[tuple[str, str]] = set()
+        self._foreign: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._fill_cids: dict[tuple[str, str], str] = {}
         self._catching_up = False
         self._catch_up_again = False
         # Shared with the caller's thread (under _lock).
@@ -223,7 +229,7 @@ class CcxtVenue:
         self._stream_state = "stopped"
         self._last_error = ""
         self._baseline: dict[str, Decimal] = {}
-        self._tasks: list[concurrent.futures.Future[Any]] = []
+        self._live: set[concurrent.futures.Future[Any]] = set()
         self._started = False
         self._closed = False
         self._hook_connections()
@@ -399,8 +405,7 @@ class CcxtVenue:
             }
         self._started = True
         self._stream_state = "connecting" if self._reports == "ws" else "polling"
-        task = self._stream() if self._reports == "ws" else self._poll()
-        self._tasks.append(self._spawn(task))
+        self._spawn(self._stream() if self._reports == "ws" else self._poll())
 
     def close(self) -> None:
         """Stops the stream and commands in flight and closes the exchange's connections
@@ -409,7 +414,9 @@ class CcxtVenue:
             return
         self._closed = True
         self._stream_state = "stopped"
-        for task in self._tasks:
+        with self._lock:
+            live = list(self._live)
+        for task in live:
             task.cancel()
         if self._loop.running:
             try:
@@ -456,9 +463,7 @@ class CcxtVenue:
             coroutine.close()
             self._emit(refused("VENUE_CLOSED: the venue is closed; nothing was sent"))
             return
-        self._tasks.append(self._spawn(coroutine))
-        if len(self._tasks) > 256:
-            self._tasks = [t for t in self._tasks if not t.done()]
+        self._spawn(coroutine)
 
     async def _create(self, terms: OrderTerms) -> None:
         cid = terms.client_order_id
@@ -815,7 +820,7 @@ class CcxtVenue:
         return out
 
     async def _cid_of(self, symbol: str, venue_id: str) -> str:
-        known = self._by_venue_id.get((symbol, venue_id))
+        known = self._by_venue_id.get((symbol, venue_id)) or self._fill_cids.get((symbol, venue_id))
         if known is not None:
             return known
         try:
@@ -823,8 +828,8 @@ class CcxtVenue:
         except Exception as err:
             self._log(f"order {venue_id} of a fill could not be read: {err!r}")
             return f"ext-{venue_id}"
-        cid = str(found.get("clientOrderId") or f"ext-{venue_id}")
-        self._by_venue_id[(symbol, venue_id)] = cid
+        cid = client_id_of(found)
+        self._fill_cids[(symbol, venue_id)] = cid
         return cid
 
     # --- the private stream and polling ----------------------------------------------------
@@ -894,8 +899,8 @@ class CcxtVenue:
 
     async def _session(self) -> None:
         exchange = self._exchange
-        orders = asyncio.ensure_future(self._watch(exchange.watch_orders, self._on_orders))
-        trades = asyncio.ensure_future(self._watch(exchange.watch_my_trades, self._on_trades))
+        orders = asyncio.ensure_future(self._watch(exchange.watch_orders, self._on_stream_order))
+        trades = asyncio.ensure_future(self._watch(exchange.watch_my_trades, self._on_stream_trade))
         try:
             done, _ = await asyncio.wait({orders, trades}, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
@@ -908,36 +913,37 @@ class CcxtVenue:
     async def _watch(
         self,
         watch: Callable[[], Awaitable[list[Mapping[str, Any]]]],
-        handle: Callable[[list[Mapping[str, Any]]], None],
+        handle: Callable[[Mapping[str, Any]], None],
     ) -> None:
         while True:
-            handle(await watch())
+            for item in await watch():
+                try:
+                    handle(item)
+                except Exception as err:  # one bad report must not stop the stream
+                    self._malformed(f"stream report dropped ({err!r}): {str(item)[:160]}")
 
     async def _poll(self) -> None:
         while not self._closed:
             await self._sleep(self._poll_s)
             await self._catch_up("poll")
 
-    def _on_orders(self, orders: list[Mapping[str, Any]]) -> None:
-        for order in orders:
-            self._on_order(order, source="stream")
+    def _on_stream_order(self, order: Mapping[str, Any]) -> None:
+        self._on_order(order, source="stream")
 
-    def _on_trades(self, trades: list[Mapping[str, Any]]) -> None:
-        for trade in trades:
-            try:
-                symbol, venue_id = str(trade["symbol"]), str(trade["order"])
-            except (KeyError, TypeError):
-                self._malformed(f"trade without symbol or order: {str(trade)[:120]}")
-                continue
-            cid = self._by_venue_id.get((symbol, venue_id))
-            if cid is None:  # its order is not known yet: kept until it shows up
-                self._orphans.setdefault((symbol, venue_id), []).append(trade)
-                while len(self._orphans) > _MAX_ORPHANS:
-                    self._orphans.popitem(last=False)
-                continue
-            order = self._orders[cid]
-            self._on_trade(trade, order, Liquidity.TAKER)
-            self._settle(order)
+    def _on_stream_trade(self, trade: Mapping[str, Any]) -> None:
+        key = (str(trade.get("symbol")), str(trade.get("order")))
+        if key in self._foreign:
+            self._count("foreign")
+            return
+        cid = self._by_venue_id.get(key)
+        if cid is None:  # its order is not known yet: kept until it shows up
+            self._orphans.setdefault(key, []).append(trade)
+            while len(self._orphans) > _MAX_ORPHANS:
+                self._orphans.popitem(last=False)
+            return
+        order = self._orders[cid]
+        self._on_trade(trade, order, Liquidity.TAKER)
+        self._settle(order)
 
     # --- reports (loop thread) -------------------------------------------------------------
     def _on_order(
@@ -946,7 +952,7 @@ class CcxtVenue:
         """One ccxt order (a create, cancel or amend answer, a lookup, a stream update)."""
         try:
             self._apply_order(snapshot, source, cid)
-        except Malformed as err:
+        except ValueError as err:  # Malformed, or a domain check on what it carried
             self._malformed(f"order ({source}): {err}")
 
     def _apply_order(self, snapshot: Mapping[str, Any], source: str, cid: str | None) -> None:
@@ -957,9 +963,13 @@ class CcxtVenue:
             raise Malformed(f"client id {cid!r} or venue id {venue_id!r} is missing")
         order = self._orders.get(cid)
         if order is None:
-            if not self._is_ours(cid) or symbol not in self._instruments:
+            ours = is_client_id(cid) and self._is_ours(cid)  # ours are always valid ids
+            if not ours or symbol not in self._instruments:
                 self._count("foreign")
                 self._orphans.pop((symbol, venue_id), None)
+                self._foreign[(symbol, venue_id)] = None
+                while len(self._foreign) > _MAX_FOREIGN:
+                    self._foreign.popitem(last=False)
                 return
             order = self._adopt(snapshot, cid)
         status = snapshot.get("status")
@@ -1223,12 +1233,16 @@ class CcxtVenue:
         except RuntimeError as err:  # the loop is stopped
             raise VenueUnavailable(f"{what}: {err}") from None
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any]:
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Runs `coroutine` on the loop; `close()` cancels it if it is still running."""
         future = self._loop.spawn(coroutine)
+        with self._lock:
+            self._live.add(future)
         future.add_done_callback(self._task_done)
-        return future
 
     def _task_done(self, future: concurrent.futures.Future[Any]) -> None:
+        with self._lock:
+            self._live.discard(future)
         if future.cancelled():
             return
         err = future.exception()
