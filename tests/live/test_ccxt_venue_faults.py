@@ -18,7 +18,7 @@ from ccxt_venue_harness import (
     wait_events,
 )
 
-from engine.domain.events import OrderAccepted, OrderFilled, OrderRejected
+from engine.domain.events import OrderAccepted, OrderEvent, OrderFilled, OrderRejected
 from fakex import FakeBinance
 
 D = Decimal
@@ -37,7 +37,7 @@ def order_calls(fake: FakeBinance, path: str = ORDER_PATH) -> list[str]:
     return [r["method"] for r in fake.requests if r["path"] == path]
 
 
-def fill_ids(events: list[object]) -> list[str]:
+def fill_ids(events: list[OrderEvent]) -> list[str]:
     return [e.fill.trade_id for e in events if isinstance(e, OrderFilled)]
 
 

@@ -46,7 +46,7 @@ def fills(events: list[OrderEvent]) -> list[tuple[str, Decimal, Decimal, Decimal
 
 
 def only_order(fake: FakeBinance) -> int:
-    (order_id,) = [o.order_id for o in fake.orders.values() if o.is_open]
+    (order_id,) = [int(o.order_id) for o in fake.orders.values() if o.is_open]
     return order_id
 
 
@@ -96,7 +96,7 @@ def test_spot_limit_canceled(fake: FakeBinance) -> None:
 
 def only_order_id(fake: FakeBinance) -> int:
     (order_id,) = fake.orders
-    return order_id
+    return int(order_id)
 
 
 def test_spot_market_order_walks_two_levels(fake: FakeBinance) -> None:

@@ -68,6 +68,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from typing import Any, Final, Literal, TypeVar
 
 import ccxt
@@ -311,7 +312,7 @@ class CcxtVenue:
         async def run() -> list[VenueOrderState]:
             out: list[VenueOrderState] = []
             for symbol, instrument in self._instruments.items():
-                orders = await self._read(lambda s=symbol: self._exchange.fetch_open_orders(s))
+                orders = await self._read(partial(self._exchange.fetch_open_orders, symbol))
                 for order in orders:
                     state = self._state_of(order, instrument)
                     if state is not None:
@@ -691,7 +692,7 @@ class CcxtVenue:
         instrument, then followed like our own."""
         for symbol in self._instruments:
             try:
-                found = await self._read(lambda s=symbol: self._fetch_by_cid(s, cid))
+                found = await self._read(partial(self._fetch_by_cid, symbol, cid))
             except ccxt.OrderNotFound:
                 continue
             except Exception as err:
@@ -729,7 +730,7 @@ class CcxtVenue:
             if order.lock.locked():
                 continue  # a command on it will report what it finds
             try:
-                found = await self._read(lambda o=order: self._fetch_by_cid(o.symbol, o.cid))
+                found = await self._read(partial(self._fetch_by_cid, order.symbol, order.cid))
             except ccxt.OrderNotFound:
                 self._log(f"catch-up ({reason}): {order.cid} is unknown to the venue")
                 continue
@@ -786,7 +787,7 @@ class CcxtVenue:
         since = since_ms
         while True:
             page = await self._read(
-                lambda s=since: self._exchange.fetch_my_trades(symbol, s, page_size)
+                partial(self._exchange.fetch_my_trades, symbol, since, page_size)
             )
             new = [t for t in page if str(t.get("id")) not in seen]
             for trade in new:
