@@ -18,6 +18,7 @@ from ccxt_venue_harness import (
     wait_events,
 )
 
+from adapters.exchanges.ratelimit import TokenBucket
 from engine.domain.events import OrderAccepted, OrderEvent, OrderFilled, OrderRejected
 from fakex import FakeBinance
 
@@ -238,3 +239,16 @@ def test_stream_drop_reconnects_and_catches_up_fills_once(fake: FakeBinance, mar
         health = venue.health()
         assert health["reconnects"] >= 1 and health["stream"] == "up"
         assert health["catch_ups"] >= 1 and health["stream_failures"]
+
+
+def test_token_bucket_is_taken_before_every_rest_call(fake: FakeBinance) -> None:
+    # a frozen clock: one token, refilled at 0.5 a second that never passes
+    bucket = TokenBucket(1, 0.5, lambda: 0.0)
+    with venue_on(fake, "spot", bucket=bucket) as (venue, sleeps, _):
+        assert venue.stats["requests"] == 1  # start()'s balances took the token
+        venue.submit(terms("qx-1", "buy", "0.01", "50000"))
+        wait_events(venue, lambda e: len(e) >= 1)
+        # the create waited for its token: one short, at 0.5 a second
+        assert sleeps.waits == [2.0]
+        health = venue.health()
+        assert (health["rate_limit_waits"], health["requests"], health["headroom"]) == (1, 2, -1.0)
