@@ -64,7 +64,7 @@ import queue
 import random
 import re
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -119,6 +119,10 @@ _MAX_ORPHANS: Final = 1000
 """Trades of orders not seen yet, kept until their order shows up (oldest dropped)."""
 _MAX_FOREIGN: Final = 10_000
 """Orders known not to be ours, remembered so their trades are dropped at once."""
+_KEEP_CLOSED: Final = 10_000
+"""Closed orders kept in full (late duplicates meet their order); older ones are pruned
+to their client id, and reports for a pruned order are dropped."""
+_MAX_PRUNED: Final = 1_000_000
 _REDACT: Final = re.compile(r"(signature)=[A-Za-z0-9%]+")
 """Request signatures in the URLs ccxt puts in its error messages."""
 
@@ -147,6 +151,8 @@ class _Order:
     closed: bool = False
     cancel_requested: bool = False
     fills_pending: bool = False
+    trades: list[tuple[str, str]] = field(default_factory=list)
+    """(symbol, trade id) of the fills reported."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -206,6 +212,8 @@ class CcxtVenue:
         self._seen: set[tuple[str, str]] = set()
         self._foreign: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._fill_cids: dict[tuple[str, str], str] = {}
+        self._closed_ids: deque[str] = deque()
+        self._pruned: OrderedDict[str, None] = OrderedDict()
         self._catching_up = False
         self._catch_up_again = False
         # Shared with the caller's thread (under _lock).
@@ -963,6 +971,9 @@ class CcxtVenue:
         if not cid or not venue_id:
             raise Malformed(f"client id {cid!r} or venue id {venue_id!r} is missing")
         order = self._orders.get(cid)
+        if order is None and cid in self._pruned:
+            self._count("duplicates")  # long closed and reported
+            return
         if order is None:
             ours = is_client_id(cid) and self._is_ours(cid)  # ours are always valid ids
             if not ours or symbol not in self._instruments:
@@ -972,7 +983,7 @@ class CcxtVenue:
                 while len(self._foreign) > _MAX_FOREIGN:
                     self._foreign.popitem(last=False)
                 return
-            order = self._adopt(snapshot, cid)
+            order = self._adopt(snapshot, cid, history=source == "query")
         status = snapshot.get("status")
         self._learn_venue_id(order, venue_id)
         if status == "rejected":
@@ -995,7 +1006,11 @@ class CcxtVenue:
             self._malformed(f"order {cid} ({source}): status {status!r} is not known")
         self._settle(order)
 
-    def _adopt(self, snapshot: Mapping[str, Any], cid: str) -> _Order:
+    def _adopt(self, snapshot: Mapping[str, Any], cid: str, *, history: bool) -> _Order:
+        """Follows an order of ours this run did not send (an earlier run's), without an
+        OrderAccepted and with what it filled so far taken as reported (the journal and
+        reconciliation have those). Seen in a query (`history`), an order already done
+        is only remembered; seen live, its end is reported."""
         symbol = str(snapshot.get("symbol"))
         side = snapshot.get("side")
         if side not in ("buy", "sell"):
@@ -1014,6 +1029,9 @@ class CcxtVenue:
             venue_filled=filled,
         )
         self._orders[cid] = order
+        if history and snapshot.get("status") in ("canceled", "expired", "closed", "rejected"):
+            order.venue_done = True
+            self._close(order)
         return order
 
     def _learn_venue_id(self, order: _Order, venue_id: str) -> None:
@@ -1043,6 +1061,7 @@ class CcxtVenue:
             self._malformed(f"fill of {order.cid}: {err}")
             return
         self._seen.add(key)
+        order.trades.append(key)
         self._accept(order)
         order.filled += fill.quantity
         self._emit(OrderFilled(client_order_id=order.cid, ts_event=self._now(), fill=fill))
@@ -1071,9 +1090,22 @@ class CcxtVenue:
             return
         if order.closing is not None:
             self._emit(order.closing)
-            order.closed = True
+            self._close(order)
         elif order.venue_done or (order.quantity > 0 and order.filled >= order.quantity):
-            order.closed = True
+            self._close(order)
+
+    def _close(self, order: _Order) -> None:
+        order.closed = True
+        self._closed_ids.append(order.cid)
+        while len(self._closed_ids) > _KEEP_CLOSED:
+            old = self._orders.pop(self._closed_ids.popleft(), None)
+            if old is None:
+                continue
+            self._by_venue_id.pop((old.symbol, old.venue_id), None)
+            self._seen.difference_update(old.trades)
+            self._pruned[old.cid] = None
+            while len(self._pruned) > _MAX_PRUNED:
+                self._pruned.popitem(last=False)
 
     def _closing_event(self, order: _Order, status: str) -> OrderEvent:
         if status == "expired":
@@ -1082,15 +1114,14 @@ class CcxtVenue:
         return OrderCanceled(client_order_id=order.cid, ts_event=self._now(), reason=reason)
 
     def _reject(self, order: _Order, reason: str) -> None:
+        if order.closed:
+            return
         if order.accepted:
             self._log(f"{order.cid}: not reported rejected ({reason}): the venue showed it")
             return
-        if not order.closed:
-            self._count("rejects")
-            order.closed = True
-            self._emit(
-                OrderRejected(client_order_id=order.cid, ts_event=self._now(), reason=reason)
-            )
+        self._count("rejects")
+        self._close(order)
+        self._emit(OrderRejected(client_order_id=order.cid, ts_event=self._now(), reason=reason))
 
     def _refuse_cancel(self, order: _Order, reason: str) -> None:
         self._count("rejects")
