@@ -60,7 +60,9 @@ def venue_on(
     mode); closed and its loop stopped at the end."""
     loop = AsyncioThread(name="test-ccxt-venue")
     cls = ccxtpro.binance if market == "spot" else ccxtpro.binanceusdm
-    exchange = cls({"timeout": timeout_ms})
+    # ccxt's own throttle off: the fake has no limits, and the venue's token bucket is the
+    # limiter under test (it stays on in production)
+    exchange = cls({"timeout": timeout_ms, "enableRateLimit": False})
     fake.configure(exchange)
     sleeps = sleeps or Sleeps()
     logs: list[str] = []

@@ -18,6 +18,7 @@ from ccxt_venue_harness import (
     wait_events,
 )
 
+from adapters.exchanges.backoff import BackoffPolicy
 from adapters.exchanges.ratelimit import TokenBucket
 from engine.domain.events import OrderAccepted, OrderEvent, OrderFilled, OrderRejected
 from fakex import FakeBinance
@@ -216,7 +217,10 @@ def test_malformed_user_message_is_counted_and_recovered(fake: FakeBinance) -> N
 @pytest.mark.parametrize("market", ["spot", "futures"])
 def test_stream_drop_reconnects_and_catches_up_fills_once(fake: FakeBinance, market: str) -> None:
     symbol = "BTC/USDT" if market == "spot" else USDM
-    with venue_on(fake, market, sleeps=Sleeps(cap_s=0.3)) as (venue, _, _):  # type: ignore[arg-type]
+    # no retries allowed: the first failure already counts as giving up (health says so,
+    # for the kernel to halt and alert), yet the stream keeps trying at the capped delay
+    policy = BackoffPolicy(initial_s=0.05, max_s=0.2, max_retries=0)
+    with venue_on(fake, market, sleeps=Sleeps(cap_s=0.3), backoff=policy) as (venue, _, _):  # type: ignore[arg-type]
         venue.submit(terms("qx-1", "buy", "0.01", "50000", symbol=symbol))
         venue.submit(terms("qx-2", "buy", "0.002", "51000", symbol=symbol))
         events = wait_events(venue, lambda e: len(e) >= 2)
@@ -225,6 +229,7 @@ def test_stream_drop_reconnects_and_catches_up_fills_once(fake: FakeBinance, mar
         fake.faults.drop_ws(after_messages=0, refuse_s=1.0)
         fake.push_trade("BTCUSDT", "70000", "0.001", "buy", market=market)  # trips the drop
         fake.wait_for(lambda: fake.user_subscribers(market) == 0)
+        fake.wait_for(lambda: venue.health()["stream"] == "gave_up")
         fake.fill(first, "0.004")  # while the stream is down
         fake.fill(second, "0.002")
         fake.wait_for(lambda: venue.connections >= 2, timeout=10)
