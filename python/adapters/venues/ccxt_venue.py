@@ -968,8 +968,8 @@ class CcxtVenue:
         cid = str(snapshot.get("clientOrderId") or cid or "")
         symbol = str(snapshot.get("symbol") or "")
         venue_id = str(snapshot.get("id") or "")
-        if not cid or not venue_id:
-            raise Malformed(f"client id {cid!r} or venue id {venue_id!r} is missing")
+        if not venue_id:
+            raise Malformed(f"order {cid!r}: the venue's id is missing")
         order = self._orders.get(cid)
         if order is None and cid in self._pruned:
             self._count("duplicates")  # long closed and reported
@@ -1228,8 +1228,9 @@ class CcxtVenue:
         except Malformed as err:
             self._malformed(f"order on {instrument.symbol}: {err}")
             return None
-        if self._is_ours(state.client_order_id) and state.client_order_id not in self._orders:
-            self._on_order(snapshot, source="query")  # followed from now on
+        cid = state.client_order_id
+        if cid == snapshot.get("clientOrderId") and cid not in self._orders:
+            self._on_order(snapshot, source="query")  # ours: followed from now on
         return state
 
     def _number_or_none(self, value: object, what: str) -> Decimal | None:
