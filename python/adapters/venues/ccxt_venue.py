@@ -69,6 +69,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
+from types import MappingProxyType
 from typing import Any, Final, Literal, TypeVar
 
 import ccxt
@@ -247,6 +248,11 @@ class CcxtVenue:
     @property
     def capabilities(self) -> VenueCapabilities:
         return self._capabilities
+
+    @property
+    def instruments(self) -> Mapping[str, Instrument]:
+        """The instruments this venue trades, by ccxt unified symbol."""
+        return MappingProxyType(self._instruments)
 
     def submit(self, terms: OrderTerms) -> None:
         why = self._unsupported(terms)
