@@ -37,6 +37,9 @@ class Faults:
     ws_malformed: int = 0
     ws_malformed_style: str = "truncated"
     depth_gaps: int = 0
+    user_duplicates: int = 0
+    user_swaps: int = 0
+    user_malformed: int = 0
 
     def http_status(
         self,
@@ -93,6 +96,18 @@ class Faults:
         """The next `count` depth diffs change the fake's book but are not sent (a gap)."""
         with self._lock:
             self.depth_gaps = count
+
+    def user_ws(self, *, duplicate: int = 0, reorder: int = 0, malformed: int = 0) -> None:
+        """Faults on the user-data streams' order events (executionReport, ORDER_TRADE_UPDATE):
+        the next `duplicate` are sent twice; `reorder` times one is held back and sent right
+        after the next order event of that market; the next `malformed` are sent as truncated
+        JSON (the order change itself happens: only its report is spoiled)."""
+        with self._lock:
+            self.user_duplicates, self.user_swaps, self.user_malformed = (
+                duplicate,
+                reorder,
+                malformed,
+            )
 
     def take_http(self, path: str) -> _HttpFault | None:
         with self._lock:

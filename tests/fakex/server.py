@@ -62,6 +62,7 @@ class FakeBinance:
             self._load_capture(market, paths)  # type: ignore[arg-type]
         self._subs = 0
         self._held: dict[Market, tuple[str, str, str] | None] = {"spot": None, "futures": None}
+        self._user_held: dict[Market, dict[str, Any]] = {}
         self._refuse_until = 0.0
         self._routes: dict[tuple[str, str], Route] = {}
         for r in rest_spot.routes(self) + rest_futures.routes(self):
@@ -378,15 +379,32 @@ class FakeBinance:
         now = self.clock.now()
         venue = self.venue(market)
         for msg in ws.user_events(venue, event, now):
-            for c in self.conns:
-                if c.market != market:
-                    continue
-                if c.kind == "user":
-                    c.out.put_nowait(orjson.dumps(msg).decode())
-                elif c.user_sub is not None:
-                    c.out.put_nowait(
-                        orjson.dumps({"subscriptionId": c.user_sub, "event": msg}).decode()
-                    )
+            for spoiled in self._user_faults(market, msg):
+                self._send_user(market, spoiled)
+
+    def _user_faults(self, market: Market, msg: dict[str, Any]) -> list[dict[str, Any] | None]:
+        """The user messages to send for `msg` under `faults.user_ws` (None: malformed)."""
+        if msg.get("e") not in ("executionReport", "ORDER_TRADE_UPDATE"):
+            return [msg]
+        held = self._user_held.pop(market, None)
+        if held is None and self.faults.take("user_swaps"):
+            self._user_held[market] = msg
+            return []
+        if self.faults.take("user_malformed"):
+            out: list[dict[str, Any] | None] = [None]
+        else:
+            out = [msg, msg] if self.faults.take("user_duplicates") else [msg]
+        return out if held is None else [*out, held]
+
+    def _send_user(self, market: Market, msg: dict[str, Any] | None) -> None:
+        for c in self.conns:
+            if c.market != market or (c.kind != "user" and c.user_sub is None):
+                continue
+            body = msg if c.kind == "user" else {"subscriptionId": c.user_sub, "event": msg}
+            text = orjson.dumps(body).decode()
+            if msg is None:  # the malformed fault: cut the frame in the middle
+                text = '{"e":"executionReport","E":' if c.kind == "user" else text[:20]
+            c.out.put_nowait(text)
 
     async def _market_message(self, market: Market, kind: str, data: dict[str, Any]) -> list[Fill]:
         venue = self.venue(market)

@@ -1,1 +1,1 @@
-"""Venue adapters: simulated (backtest, paper) and, later, ccxt (live)."""
+"""Venue adapters: simulated (backtest, paper) and ccxt (live: `ccxt_venue.CcxtVenue`)."""
