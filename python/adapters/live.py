@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from adapters import failpoints
 from adapters.backtest import PortfolioAccount
 from adapters.clocks import LiveClock
 from adapters.exchanges.aioloop import AsyncioThread
@@ -132,6 +133,72 @@ def live_instruments(
     return out
 
 
+class _HeldVenue:
+    """The venue as the order manager and the kernel see it in live mode: commands are
+    held until the journal that records them is committed (`release`), so an order is
+    never at the exchange without a durable record of it (write-ahead across a crash).
+    Everything else passes through."""
+
+    def __init__(self, venue: Any) -> None:
+        self._venue = venue
+        self._held: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._venue, name)
+
+    def submit(self, terms: Any) -> None:
+        self._held.append(("submit", (terms,), {}))
+
+    def cancel(self, client_order_id: str) -> None:
+        self._held.append(("cancel", (client_order_id,), {}))
+
+    def modify(self, client_order_id: str, **changes: Any) -> None:
+        self._held.append(("modify", (client_order_id,), changes))
+
+    @property
+    def holding(self) -> int:
+        return len(self._held)
+
+    def release(self) -> int:
+        """Sends what was held, in order; returns how many commands went."""
+        held, self._held = self._held, []
+        for name, args, kwargs in held:
+            getattr(self._venue, name)(*args, **kwargs)
+        return len(held)
+
+
+class _CommitThenSend:
+    """The store in live mode: after each commit, the venue's held commands go out.
+    Failpoints `live.before_send` (committed, not sent) and `live.after_send` (sent and
+    answered by the exchange, the answer not yet handled) serve the crash tests."""
+
+    def __init__(self, store: Store, venue: _HeldVenue, settle: Callable[[], bool]) -> None:
+        self._store = store
+        self._venue = venue
+        self._settle = settle
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def append(self, record: Any) -> int:
+        return self._store.append(record)
+
+    def records(self, after: int = 0) -> Any:
+        return self._store.records(after)
+
+    def commit(self) -> None:
+        self._store.commit()
+        if not self._venue.holding:
+            return
+        failpoints.hit("live.before_send")
+        self._venue.release()
+        if failpoints.armed("live.after_send"):
+            deadline = time.monotonic() + 5
+            while not self._settle() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            failpoints.hit("live.after_send")
+
+
 class _KernelMids:
     """The risk gate's market view: the mid of the kernel's own book (bound late: the
     kernel is built after the gate)."""
@@ -225,7 +292,12 @@ def build_live(
     redact = redactor or Redactor([setup.credentials.api_key, setup.credentials.secret])
     loop = loop or AsyncioThread(f"quantx-live-{setup.exchange}")
     try:
+        # Two connections to the exchange: the venue counts its own (re)connections to
+        # know when to reconcile, so market data must not share its client.
         exchange = exchange or make_exchange(
+            setup.exchange, setup.credentials, setup.exchange_setup, setup.call_timeout_s
+        )
+        market_data = make_exchange(
             setup.exchange, setup.credentials, setup.exchange_setup, setup.call_timeout_s
         )
         instruments = live_instruments(exchange, setup.symbols, loop, setup.call_timeout_s * 3)
@@ -251,7 +323,7 @@ def build_live(
         market=mids,
     )
     per_minute = REQUESTS_PER_MINUTE.get(setup.exchange, 600)
-    venue = CcxtVenue(
+    raw = CcxtVenue(
         exchange,
         instruments,
         clock=clock,
@@ -263,9 +335,14 @@ def build_live(
         call_timeout_s=setup.call_timeout_s,
         max_attempts=setup.max_attempts,
         log=log,
+        seed=setup.seed,
     )
+    venue = _HeldVenue(raw)
+    # Answers waiting in the venue's queue: the exchange answered, the kernel has not
+    # handled it yet (the `live.after_send` failpoint's moment).
+    store = _CommitThenSend(store, venue, settle=lambda: not raw._events.empty())
     feed = CcxtFeed(
-        exchange,
+        market_data,
         instruments,
         clock=clock,
         loop=loop,
@@ -273,9 +350,9 @@ def build_live(
         backoff=setup.backoff,
         max_retries=setup.backoff.max_retries,
         stale_after_s=setup.stale_after_s,
-        log=log,
+        seed=setup.seed,
     )
-    known_trades: set[str] = set()
+    known_trades: set[tuple[str, str]] = set()
     last_fill_ns = 0
     if resume:
         recovered = recover_run(
@@ -290,7 +367,7 @@ def build_live(
         om = recovered.order_manager
         for _, record in store.records():
             if isinstance(record, OrderFilled):
-                known_trades.add(record.fill.trade_id)
+                known_trades.add((record.fill.symbol, record.fill.trade_id))
                 last_fill_ns = max(last_fill_ns, record.fill.ts_event)
         start_ns = recovered.run.ts_event if recovered.run is not None else clock.now_ns()
     else:
@@ -323,7 +400,7 @@ def build_live(
     mids.kernel = kernel
     if resume:
         kernel.restore_safety(store.records())
-    venue.seen_trades(known_trades)
+    raw.seen_trades(known_trades)
     funded = {"done": resume}
 
     def reconcile() -> ReconcileReport:
@@ -333,7 +410,7 @@ def build_live(
                 return report
             funded["done"] = True
         since = max(0, (last_fill_ns or start_ns) - SKEW_NS)
-        trades = known_trades | {
+        trades = {t for _, t in known_trades} | {
             r.fill.trade_id for _, r in store.records() if isinstance(r, OrderFilled)
         }
         return Reconciler(
@@ -352,14 +429,14 @@ def build_live(
         notifier=kernel.notifier,
         clock=clock,
         reconcile=reconcile,
-        connections=lambda: int(venue.connections),
+        connections=lambda: int(raw.connections),
         health=health,
         retry_s=setup.reconcile_retry_s,
     )
     return LiveRun(
         run_id=setup.run_id,
         kernel=kernel,
-        venue=venue,
+        venue=raw,
         feed=feed,
         guard=guard,
         store=store,
