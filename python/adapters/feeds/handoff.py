@@ -118,9 +118,12 @@ class Handoff:
                 down.add(stream)
 
     def give_up(self, symbol: str, detail: str) -> None:
+        """One GAVE_UP per symbol: the first of its streams to give up raises it."""
         with self._cond:
-            self._symbols[symbol].gave_up = True
-            self._alert(FeedAlertKind.GAVE_UP, symbol, self._clock.now_ns(), detail)
+            state = self._symbols[symbol]
+            if not state.gave_up:
+                state.gave_up = True
+                self._alert(FeedAlertKind.GAVE_UP, symbol, self._clock.now_ns(), detail)
 
     # --- read by either thread ---------------------------------------------------------
     def check_stale(self) -> list[str]:
