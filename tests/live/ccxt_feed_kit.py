@@ -23,6 +23,7 @@ from engine import _core
 from engine.domain.instrument import Instrument
 from engine.ports.feed import FeedAlert, FeedAlertKind, FeedMessage
 from fakex import FakeBinance
+from fakex.captures import Capture
 from fakex.testing import CAPTURES
 
 Market = Literal["spot", "futures"]
@@ -128,6 +129,12 @@ class Rig:
             assert self.our_levels(side) == self.fake_levels(side), side
             ccxt_side = [[float(p), float(q)] for p, q in self.our_levels(side)]
             assert ccxt_side == self.ccxt_levels(side), side
+
+
+def capture_kinds(market: Market, n: int) -> list[str]:
+    """The kinds ("depth", "trade") of the first `n` messages the fake will send."""
+    capture = Capture(CAPTURES[market], futures=market == "futures")
+    return [kind for _, (kind, _data) in zip(range(n), capture, strict=False)]
 
 
 @contextmanager

@@ -25,11 +25,12 @@ stops nothing else. Each task is a reconnect loop:
 
 Staleness is judged on the feed's Clock, per symbol, on its book: no book update for
 `stale_after_s` raises STALE (checked by a periodic task and on every `next_message`),
-the next book raises FRESH. A stale book stream that is waiting on ccxt (not backing
-off) is restarted: its websocket is failed on purpose, so ccxt reconnects and takes a
-fresh snapshot; a restart is tried again after every further `stale_after_s`. A quiet
-market therefore costs one REST snapshot per `stale_after_s`, which is also what
-re-verifies a book nobody has updated.
+the next book raises FRESH. A stale book stream whose current watch has itself hung for
+`stale_after_s` is restarted: its websocket is failed on purpose, so ccxt reconnects and
+takes a fresh snapshot (a refused dial fails by itself and is left to the backoff; a
+re-subscription gets the same time to bring its snapshot). A quiet market therefore
+costs one REST snapshot per `stale_after_s`, which is also what re-verifies a book
+nobody has updated.
 
 Numbers: ccxt hands prices and sizes as floats; each is read back through its shortest
 text (`repr`), which is the exchange's decimal for values of up to 15 significant
@@ -47,7 +48,10 @@ ccxt 4.5 quirks handled here (pinned by tests/test_fakex_ws_*.py and tests/live)
   as a gap and re-syncs). The staleness restart stays as the net for stalls of any
   other cause.
 - ccxt also backs off re-dials of a URL that refused it (0.2 s doubling, up to 30 s)
-  inside the next watch; that wait adds to the feed's own backoff.
+  inside the next watch, on top of the caller's own waits: after a few refusals a
+  reconnect would lag seconds behind the policy. The feed clears that entry for the
+  stream's URL before it waits, so the policy alone sets the pace (a Retry-After sent
+  on the handshake is still honoured).
 - watches resolve on the next message after the call; a book read then is ccxt's
   latest state (updates in between are conflated by ccxt itself).
 """
@@ -129,15 +133,17 @@ def _ms_to_ns(ms: object) -> int:
 class _Symbol:
     """What the loop thread keeps for one symbol (never read by the kernel thread)."""
 
-    __slots__ = ("builder", "gave_up", "snapshot_id", "symbol", "watching_book")
+    __slots__ = ("book_watch_since", "builder", "clients", "gave_up", "snapshot_id", "symbol")
 
     def __init__(self, symbol: str, grid: _core.Grid) -> None:
         self.symbol = symbol
         self.builder = _core.EventBuilder(grid)
         self.snapshot_id = 0
-        self.watching_book = False
-        """The book stream is waiting on ccxt (not backing off): a restart can help."""
+        self.book_watch_since: int | None = None
+        """When the pending book watch started (None: backing off or not started)."""
         self.gave_up = False
+        self.clients: dict[Stream, Any] = {}
+        """The ccxt websocket client each stream was last seen on."""
 
 
 class CcxtFeed:
@@ -290,19 +296,21 @@ class CcxtFeed:
         recover: set[str] = set()  # what the next delivery completes: reconnect, resync
         while True:
             if stream == "book":
-                state.watching_book = True
+                state.book_watch_since = self._clock.now_ns()
             try:
+                # called straight away, not as a task of its own: a watch resolves only
+                # on messages that come after the call, so no loop turn may pass first
                 result = await self._watch(symbol, stream)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # every failure is judged below
                 if stream == "book":
-                    state.watching_book = False
+                    state.book_watch_since = None
                 failures += 1
                 if lost_at is None:
                     lost_at = self._clock.now_ns()
                 self._handoff.stream_state(symbol, stream, up=False)
-                delay = self._judge(symbol, stream, err, failures, rng, recover)
+                delay = self._judge(state, stream, err, failures, rng, recover)
                 if delay is None:
                     state.gave_up = True
                     return
@@ -329,7 +337,7 @@ class CcxtFeed:
 
     def _judge(
         self,
-        symbol: str,
+        state: _Symbol,
         stream: Stream,
         err: Exception,
         failures: int,
@@ -337,8 +345,17 @@ class CcxtFeed:
         recover: set[str],
     ) -> float | None:
         """Counts a failed watch and says how long to wait before the next (None: give
-        up)."""
-        verdict = classify(err, changes_state=False)
+        up). The wait is the policy's alone: ccxt's own re-dial backoff for the stream's
+        URL is cleared (a Retry-After the exchange sent on the handshake still counts)."""
+        symbol = state.symbol
+        client = state.clients.get(stream)
+        retry_after = getattr(client, "last_retry_after", None)
+        verdict = classify(
+            err,
+            changes_state=False,
+            retry_after_s=retry_after if isinstance(retry_after, int | float) else None,
+        )
+        self._forget_dial_backoff(client)
         where = f"{symbol} {stream}"
         at_once = False
         if isinstance(err, StaleRestart):
@@ -447,49 +464,68 @@ class CcxtFeed:
             now = self._clock.now_ns()
             for symbol in self._handoff.check_stale():
                 state = self._symbols[symbol]
-                if not state.watching_book or state.gave_up:
+                since = state.book_watch_since
+                if since is None or state.gave_up:
                     continue  # backing off already, or for good
-                if now - restarted.get(symbol, 0) < stale_ns:
-                    continue
+                if now - since < stale_ns or now - restarted.get(symbol, 0) < stale_ns:
+                    continue  # one watch must hang for the whole limit: not a slow re-subscription
+                client = state.clients.get("book")
+                if client is None or not _open(client):
+                    continue  # still dialing: ccxt's connect timeout ends that by itself
+                if (self._exchange.clients or {}).get(client.url) is not client:
+                    continue  # ccxt replaced it already
                 restarted[symbol] = now
-                self._restart_book(symbol)
+                self._restart_book(symbol, client)
 
-    def _restart_book(self, symbol: str) -> None:
-        """Fails the websocket that carries `symbol`'s book, so ccxt drops it and the
-        stream subscribes again on a new connection (fresh snapshot)."""
-        clients = [
-            client
-            for client in list((self._exchange.clients or {}).values())
-            if any(_is_book_hash(key, symbol) for key in list(client.subscriptions))
-        ]
+    def _restart_book(self, symbol: str, client: Any) -> None:
+        """Fails the open websocket that carries `symbol`'s book, so ccxt drops it and
+        the stream subscribes again on a new connection (fresh snapshot)."""
         self._handoff.update(symbol, restarts=1)
         stale_s = self._handoff.stale_for_ns(symbol) / 1e9
         self._log.warning(
-            "feed %s: book stale for %.3f s; restarting %d connection(s)",
-            symbol,
-            stale_s,
-            len(clients),
+            "feed %s: book stale for %.3f s; restarting its connection", symbol, stale_s
         )
-        for client in clients:
-            client.on_error(StaleRestart(f"{symbol} book stale for {stale_s:.3f} s"))
+        client.on_error(StaleRestart(f"{symbol} book stale for {stale_s:.3f} s"))
+
+    # --- ccxt's websocket clients ----------------------------------------------------------
+    def _note_client(self, client: Any) -> None:
+        """Remembers `client` for the streams it carries (run once its watch has put
+        its subscriptions in)."""
+        for key in list(getattr(client, "subscriptions", {}) or {}):
+            if not isinstance(key, str) or "::" not in key:
+                continue
+            topic, _, symbol = key.partition("::")
+            state = self._symbols.get(symbol)
+            if state is not None and topic in ("orderbook", "trade"):
+                state.clients["book" if topic == "orderbook" else "trades"] = client
+
+    def _forget_dial_backoff(self, client: Any) -> None:
+        backoffs = getattr(self._exchange, "ws_dial_backoff", None)
+        if client is not None and isinstance(backoffs, dict):
+            backoffs.pop(getattr(client, "url", None), None)
 
     # --- malformed frames ------------------------------------------------------------------
     def _guard_clients(self) -> None:
         """Wraps ccxt's websocket client factory so every client skips (and counts) a
-        frame it cannot decode or handle, instead of stopping its connection."""
+        frame it cannot decode or handle, instead of stopping its connection, and so
+        the feed knows which client carries which stream."""
         if self._guarded or "client" in vars(self._exchange):
             return
         original: Callable[[str], Any] = self._exchange.client
 
         def client(url: str) -> Any:
+            known = (self._exchange.clients or {}).get(url)
             made = original(url)
-            self._guard(made)
+            if made is not known:  # a new socket: guard it, note it once subscribed
+                self._guard(made)
+                self._loop.loop.call_soon(self._note_client, made)
             return made
 
         self._exchange.client = client
         self._guarded = True
         for made in list((getattr(self._exchange, "clients", None) or {}).values()):
             self._guard(made)
+            self._note_client(made)
 
     def _guard(self, client: Any) -> None:
         inner = getattr(client, "handle_text_or_binary_message", None)
@@ -525,5 +561,8 @@ def _names_symbol(key: object, symbol: str) -> bool:
     return isinstance(key, str) and key.endswith("::" + symbol)
 
 
-def _is_book_hash(key: object, symbol: str) -> bool:
-    return _names_symbol(key, symbol) and str(key).startswith("orderbook")
+def _open(client: Any) -> bool:
+    """A ccxt client whose websocket is up (not dialing, not closed)."""
+    return (
+        client is not None and bool(getattr(client, "isConnected", False)) and not client.closed()
+    )
