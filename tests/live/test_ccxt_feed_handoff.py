@@ -10,7 +10,8 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from adapters.feeds.ccxt_ws import decimal_text, default_data_lot_size
+from adapters.exchanges.aioloop import AsyncioThread
+from adapters.feeds.ccxt_ws import CcxtFeed, decimal_text, default_data_lot_size
 from adapters.feeds.handoff import ALERT_CAPACITY, Handoff
 from engine import _core
 from engine.domain.enums import InstrumentKind
@@ -195,3 +196,46 @@ def _instrument(kind: InstrumentKind, lot: str) -> Instrument:
 )
 def test_default_size_unit(kind: InstrumentKind, lot: str, unit: str) -> None:
     assert default_data_lot_size(_instrument(kind, lot)) == unit
+
+
+def test_next_message_never_waits_past_the_kernels_next_timer() -> None:
+    """Not started: nothing will come. A deadline already reached returns at once
+    although the timeout is 30 s; closing makes the feed exhausted."""
+    clock = SteppedClock(5_000_000_000)
+    with AsyncioThread() as loop:
+        feed = CcxtFeed(
+            object(),
+            {"X/USDT": _instrument(InstrumentKind.SPOT, "0.00001")},
+            clock=clock,
+            loop=loop,
+        )
+        start = time.monotonic()
+        assert feed.next_message(30.0, until_ns=clock.now) is None
+        assert feed.next_message(30.0, until_ns=clock.now - 1) is None
+        assert time.monotonic() - start < 5
+        assert not feed.exhausted
+        feed.close()
+        assert feed.exhausted and feed.next_message(30.0) is None
+        with pytest.raises(RuntimeError, match="after close"):
+            feed.start()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"depth": 0}, "depth 0"),
+        ({"max_retries": -1}, "max_retries -1"),
+        ({"stale_after_s": 0}, "stale_after_s 0"),
+        ({"queue_capacity": 0}, "queue_capacity 0"),
+        ({"data_lot_size": {"Y/USDT": "0.1"}}, r"data_lot_size names \['Y/USDT'\]"),
+    ],
+)
+def test_bad_settings_are_refused_by_name(kwargs: dict[str, object], match: str) -> None:
+    with AsyncioThread() as loop, pytest.raises(ValueError, match=match):
+        CcxtFeed(
+            object(),
+            {"X/USDT": _instrument(InstrumentKind.SPOT, "0.00001")},
+            clock=SteppedClock(),
+            loop=loop,
+            **kwargs,  # type: ignore[arg-type]
+        )
