@@ -21,7 +21,10 @@ stops nothing else. Each task is a reconnect loop:
 - the exchange refusing the symbol (BadSymbol and the rest of ccxt's exchange family):
   GAVE_UP at once, never retried;
 - after `max_retries` retries have failed in a row (max_retries + 1 failed attempts;
-  a gap or a restart retried at once counts too): GAVE_UP and the task ends.
+  a gap or a restart retried at once counts too): GAVE_UP and the task ends;
+- anything ccxt raises that is not a ccxt error (it failed on what it received) counts
+  as malformed and is retried like a network error; a bug in the feed itself gives the
+  symbol up (GAVE_UP, logged with its traceback) rather than ending the task silently.
 
 Staleness is judged on the feed's Clock, per symbol, on its book: no book update for
 `stale_after_s` raises STALE (checked by a periodic task and on every `next_message`),
@@ -124,7 +127,10 @@ def decimal_text(value: object) -> str:
         raise ValueError(f"value {value!r} is not a number")
     text = repr(value) if isinstance(value, float) else str(value)
     if "e" in text or "E" in text:
-        number = Decimal(text)
+        try:
+            number = Decimal(text)
+        except ArithmeticError:
+            raise ValueError(f"value {value!r} is not a decimal number") from None
         if not number.is_finite():
             raise ValueError(f"value {value!r} is not finite")
         text = format(number, "f")
@@ -299,6 +305,19 @@ class CcxtFeed:
         return await self._exchange.watch_trades(symbol)
 
     async def _run(self, symbol: str, stream: Stream) -> None:
+        """One stream, until it gives up or the feed closes; a bug in the feed itself
+        gives the symbol up loudly instead of ending the task in silence."""
+        try:
+            await self._follow(symbol, stream)
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self._log.exception("feed %s %s: stopped by an internal error", symbol, stream)
+            self._symbols[symbol].gave_up = True
+            self._handoff.stream_state(symbol, stream, up=False)
+            self._handoff.give_up(symbol, f"{stream}: internal error {err!r}")
+
+    async def _follow(self, symbol: str, stream: Stream) -> None:
         """One stream's reconnect loop (see the module doc)."""
         rng = random.Random(f"{self._seed}/{symbol}/{stream}")
         state = self._symbols[symbol]
@@ -520,8 +539,10 @@ class CcxtFeed:
         """Wraps ccxt's websocket client factory so every client skips (and counts) a
         frame it cannot decode or handle, instead of stopping its connection, and so
         the feed knows which client carries which stream."""
-        if self._guarded or "client" in vars(self._exchange):
+        if self._guarded or not hasattr(self._exchange, "client"):
             return
+        if "client" in vars(self._exchange):
+            return  # wrapped already (another feed on the same exchange)
         original: Callable[[str], Any] = self._exchange.client
 
         def client(url: str) -> Any:
