@@ -106,6 +106,22 @@ def test_stale_after_the_limit_on_the_clock_then_fresh_on_the_next_book() -> Non
     (again,) = h.take_alerts()
     assert again.detail == "no book update for 0.750 s"
     assert h.stale_for_ns("A") == 750 * ms
+    h.close()
+    h.put_book(msg("A", 2_500 * ms))  # a watch finishing after close adds nothing
+    h.put_trade(trade("A", 2_500 * ms))
+    assert h.queued == 0 and h.take(0) is None
+
+
+def test_staleness_counts_from_the_start_of_the_watches() -> None:
+    ms = 1_000_000
+    clock = SteppedClock(0)
+    h = Handoff(["A"], clock, trade_capacity=4, stale_after_ns=500 * ms)
+    clock.now = 10_000 * ms  # built long before it started
+    h.started()
+    clock.now = 10_499 * ms
+    assert h.check_stale() == []
+    clock.now = 10_500 * ms
+    assert h.check_stale() == ["A"]
 
 
 def test_connected_gave_up_and_alerts_are_bounded() -> None:

@@ -280,6 +280,7 @@ class CcxtFeed:
     # --- on the loop thread ----------------------------------------------------------------
     async def _launch(self) -> None:
         self._guard_clients()
+        self._handoff.started()
         for symbol in self._symbols:
             self._handoff.stream_state(symbol, "book", up=False)
             if self._trades:

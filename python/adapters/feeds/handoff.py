@@ -67,10 +67,19 @@ class Handoff:
         self._symbols = {s: SymbolCounters(s, now) for s in symbols}
 
     # --- written by the asyncio thread -------------------------------------------------
+    def started(self) -> None:
+        """The watches start now: a symbol with no book yet is stale from here on."""
+        with self._cond:
+            now = self._clock.now_ns()
+            for state in self._symbols.values():
+                state.since_ns = now
+
     def put_book(self, message: FeedMessage) -> None:
         """A symbol's latest book: replaces one still waiting (conflation). Staleness is
         judged on books, so this also marks the symbol fresh."""
         with self._cond:
+            if self._closed:
+                return
             state = self._symbols[message.symbol]
             if message.symbol in self._books:
                 state.conflated += 1
@@ -86,6 +95,8 @@ class Handoff:
     def put_trade(self, message: FeedMessage) -> None:
         """One trade print; when the ring is full the oldest print is dropped."""
         with self._cond:
+            if self._closed:
+                return
             if len(self._trades) >= self._capacity:
                 _, old = self._trades.popleft()
                 state = self._symbols[old.symbol]
