@@ -6,7 +6,7 @@ from __future__ import annotations
 from adapters.store.memory import MemoryStore
 from engine.domain import TradingState
 from engine.domain.journal import TradingStateChanged
-from engine.ports.feed import FeedAlert
+from engine.ports.feed import FeedAlert, FeedAlertKind
 from engine.ports.notifier import AlertLevel
 from engine.services.health import HealthMonitor
 from engine.services.live_guard import LiveGuard
@@ -67,7 +67,7 @@ class Rig:
 
 
 def alert(kind: str, symbol: str = "BTC/USDT") -> FeedAlert:
-    return FeedAlert(kind=kind, symbol=symbol, ts=0)
+    return FeedAlert(kind=FeedAlertKind(kind), symbol=symbol, ts=0, detail="")
 
 
 def test_a_stale_symbol_reduces_until_every_stale_symbol_is_fresh() -> None:

@@ -10,12 +10,21 @@ each message when the clock reaches its time (paper mode in tests)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FeedAlert", "FeedMarket", "FeedMessage", "MarketDataFeed"]
+__all__ = [
+    "AlertingFeed",
+    "FeedAlert",
+    "FeedAlertKind",
+    "FeedMarket",
+    "FeedMessage",
+    "FeedSymbolStatus",
+    "MarketDataFeed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +47,6 @@ class FeedMessage:
     events: npt.NDArray[np.void]
 
 
-@dataclass(frozen=True, slots=True)
-class FeedAlert:
-    """Something the kernel must act on, from a live feed's own thread: `kind` is
-    STALE (no update for the configured time), FRESH (updates again), GAVE_UP (the
-    reconnect loop used its retries), RECONNECTED, RESYNCED (a gap, book rebuilt from a
-    snapshot) or DROPPED (messages lost to overload); `ts` on the feed's clock."""
-
-    kind: str
-    symbol: str
-    ts: int
-    detail: str = ""
-
-
 class MarketDataFeed(Protocol):
     @property
     def markets(self) -> tuple[FeedMarket, ...]:
@@ -70,4 +66,65 @@ class MarketDataFeed(Protocol):
 
     def close(self) -> None:
         """Stops the feed and frees what it holds (sockets, threads, files)."""
+        ...
+
+
+class FeedAlertKind(StrEnum):
+    """What a live feed tells the kernel about one symbol's data."""
+
+    STALE = "STALE"
+    """No book update for the feed's staleness limit: the book cannot be trusted."""
+    FRESH = "FRESH"
+    """A stale symbol's book updated again."""
+    GAVE_UP = "GAVE_UP"
+    """The feed stopped trying (retries exhausted, or the exchange refused the symbol)."""
+    RESYNCED = "RESYNCED"
+    """A sequence gap was found and the book was rebuilt from a fresh snapshot."""
+    RECONNECTED = "RECONNECTED"
+    """A lost connection was made again and data flows."""
+    DROPPED = "DROPPED"
+    """Trade prints were dropped because the consumer fell behind (bounded queue)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedAlert:
+    """One change of a symbol's data health, at `ts` (ns, the feed's clock)."""
+
+    kind: FeedAlertKind
+    symbol: str
+    ts: int
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSymbolStatus:
+    """A live feed's counters for one symbol (health reporting reads these)."""
+
+    symbol: str
+    connected: bool
+    last_update_ns: int | None
+    """When the book last updated (None: never)."""
+    stale: bool
+    gave_up: bool
+    reconnects: int
+    resyncs: int
+    restarts: int
+    """Stalled book streams the feed re-subscribed itself."""
+    malformed: int
+    conflated: int
+    """Book snapshots replaced by a newer one before the consumer took them."""
+    dropped: int
+    """Trade prints dropped because the queue was full."""
+
+
+class AlertingFeed(MarketDataFeed, Protocol):
+    """A feed that watches its own connections. It runs in another thread and never
+    touches engine state: the kernel thread drains its alerts and acts on them."""
+
+    def take_alerts(self) -> list[FeedAlert]:
+        """The alerts raised since the last call, oldest first."""
+        ...
+
+    def status(self) -> dict[str, FeedSymbolStatus]:
+        """Counters per symbol, now."""
         ...
