@@ -106,6 +106,10 @@ class Account:
         self._ask("fills")
         return [f for f in self.trades if f.symbol == symbol and f.ts_event >= since_ns]
 
+    def order_fills(self, symbol: str, client_order_id: str) -> list[Fill]:
+        self._ask(f"order_fills {client_order_id}")
+        return [f for f in self.trades if f.client_order_id == client_order_id]
+
     def balances(self) -> dict[str, Decimal]:
         self._ask("balances")
         return dict(self.held)
@@ -328,3 +332,23 @@ def test_a_venue_that_cannot_answer_fails_and_changes_nothing() -> None:
     assert not report.ok and report.error.startswith("VENUE_UNAVAILABLE")  # type: ignore[attr-defined]
     assert rig.om.order(cid).status is OrderStatus.SUBMITTED
     assert actions(notes) == [("started", "-"), ("failed", "-")]
+
+
+def test_fills_of_our_orders_are_found_by_order_whatever_the_clocks_say() -> None:
+    rig = Rig()
+    cid = rig.buy()
+    rig.om.on_venue_event(OrderAccepted(client_order_id=cid, ts_event=1_100))
+    rig.venue.open = [state(cid, "open", "0.004")]
+    rig.venue.trades = [trade(cid, "T1", "0.004", ts=0)]  # the exchange's clock is behind
+    rig.venue.pos = {S: D("0.004")}
+    rig.venue.held = {"USDT": D("10000") - D("0.12")}
+    report = Reconciler(
+        order_manager=rig.om,
+        portfolio=rig.portfolio,
+        venue=rig.venue,
+        store=rig.store,
+        clock=rig.clock,
+        instruments={S: PERP},
+    ).run(since_ns=10**18, known_trades=())
+    assert report.ok and report.fills_added == ["T1"]
+    assert rig.om.order(cid).filled_qty == D("0.004")

@@ -358,6 +358,24 @@ class CcxtVenue:
         since_ms = since_ns // 1_000_000 if since_ns > 0 else None
         return self._blocking(self._all_fills(instrument, since_ms), f"fills of {symbol}")
 
+    def order_fills(self, symbol: str, client_order_id: str) -> list[Fill]:
+        """Every execution of the order with this client id, oldest first; [] when the
+        venue never had it. Asks by order, not by time: no clock is trusted."""
+        instrument = self._instrument(symbol)
+
+        async def run() -> list[Fill]:
+            try:
+                found = await self._read(lambda: self._fetch_by_cid(symbol, client_order_id))
+            except ccxt.OrderNotFound:
+                return []
+            venue_id = str(found.get("id") or "")
+            if not venue_id:
+                return []
+            trades = await self._read(lambda: self._trades_of(symbol, venue_id))
+            return await self._to_fills(instrument, trades, client_order_id)
+
+        return self._blocking(run(), f"fills of order {client_order_id}")
+
     def balances(self) -> dict[str, Decimal]:
         """ccxt's `total` per asset, zero left out. For USD-M futures ccxt's total is the
         margin balance (wallet plus unrealized PnL), not the wallet alone."""
@@ -782,16 +800,17 @@ class CcxtVenue:
         self._settle(order)
 
     async def _order_trades(self, order: _Order) -> list[Mapping[str, Any]]:
+        return await self._trades_of(order.symbol, order.venue_id)
+
+    async def _trades_of(self, symbol: str, venue_id: str) -> list[Mapping[str, Any]]:
         exchange = self._exchange
         if str(exchange.id).startswith("binance"):
-            trades = await exchange.fetch_my_trades(
-                order.symbol, None, None, {"orderId": order.venue_id}
-            )
+            trades = await exchange.fetch_my_trades(symbol, None, None, {"orderId": venue_id})
         elif exchange.has.get("fetchOrderTrades"):
-            trades = await exchange.fetch_order_trades(order.venue_id, order.symbol)
+            trades = await exchange.fetch_order_trades(venue_id, symbol)
         else:
-            trades = await exchange.fetch_my_trades(order.symbol)
-        return list(trades)
+            trades = await exchange.fetch_my_trades(symbol)
+        return [t for t in trades if str(t.get("order") or venue_id) == venue_id]
 
     async def _all_fills(self, instrument: Instrument, since_ms: int | None) -> list[Fill]:
         symbol = instrument.symbol
@@ -810,12 +829,20 @@ class CcxtVenue:
             if len(page) < page_size or not new:
                 break
             since = max(int(t.get("timestamp") or 0) for t in new)
-        trades.sort(key=lambda t: (int(t.get("timestamp") or 0), str(t.get("id"))))
+        return await self._to_fills(instrument, trades, None)
+
+    async def _to_fills(
+        self, instrument: Instrument, trades: list[Mapping[str, Any]], cid_of_all: str | None
+    ) -> list[Fill]:
+        """Domain fills of ccxt trades, oldest first; each one's client id is
+        `cid_of_all` when given (one order's trades), else its order's."""
+        symbol = instrument.symbol
+        trades = sorted(trades, key=lambda t: (int(t.get("timestamp") or 0), str(t.get("id"))))
         now = self._clock.now_ns()
         out: list[Fill] = []
         for trade in trades:
             venue_id = str(trade.get("order") or "")
-            cid = await self._cid_of(symbol, venue_id)
+            cid = cid_of_all or await self._cid_of(symbol, venue_id)
             try:
                 side = OrderSide.BUY if trade.get("side") == "buy" else OrderSide.SELL
                 if trade.get("side") not in ("buy", "sell"):

@@ -134,6 +134,11 @@ class VenueAccount(Protocol):
         (a fill of an order placed elsewhere carries that order's client id as above)."""
         ...
 
+    def order_fills(self, symbol: str, client_order_id: str) -> list[Fill]:
+        """Every execution of one order, oldest first; [] when the venue never had it
+        (asked by order, so it does not depend on the clocks agreeing)."""
+        ...
+
     def balances(self) -> dict[str, Decimal]:
         """Total per asset (free plus locked), zero balances left out."""
         ...

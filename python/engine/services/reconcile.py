@@ -2,8 +2,9 @@
 after every reconnect, before any trading.
 
 The venue is the truth about what happened there; the journal is the truth about what
-this engine asked for. `Reconciler.run` asks the venue (open orders, each symbol's fills
-since a point in time, balances, positions) and then, in this order:
+this engine asked for. `Reconciler.run` asks the venue (open orders, the fills of every
+order the manager holds open, order by order, and each symbol's fills since a point in
+time, for orders placed elsewhere; balances, positions) and then, in this order:
 1. fills it has not seen (by trade id) are added as venue answers, so the portfolio and
    the order books take them the usual way. A fill of an order the manager never had
    adopts that order first (from the venue's lookup);
@@ -119,7 +120,9 @@ class Reconciler:
         self._note("started", "-", f"since_ns={since_ns}")
         try:
             open_orders = self._venue.open_orders()
-            fills = {s: self._venue.fills(s, since_ns) for s in sorted(self._instruments)}
+            fills = self._our_orders_fills()
+            for symbol in sorted(self._instruments):
+                fills.setdefault(symbol, []).extend(self._venue.fills(symbol, since_ns))
             ids = {o.client_order_id: o.venue_order_id for o in open_orders}
             self._add_fills(fills, set(known_trades), ids, report)
             self._adopt_open(open_orders, report)
@@ -176,6 +179,17 @@ class Reconciler:
                     fill.trade_id,
                     f"{fill.client_order_id} {fill.side.value} {fill.quantity} @ {fill.price}",
                 )
+
+    def _our_orders_fills(self) -> dict[str, list[Fill]]:
+        """The executions of every order the manager holds open at the venue, asked
+        order by order (a fill while we were away is found whatever the clocks say)."""
+        out: dict[str, list[Fill]] = {}
+        for order in self._om.open_orders():
+            cid = order.client_order_id
+            if order.status is OrderStatus.INITIALIZED or self._om.is_emulated(cid):
+                continue
+            out.setdefault(order.symbol, []).extend(self._venue.order_fills(order.symbol, cid))
+        return out
 
     def _adopt_open(self, open_orders: list[VenueOrderState], report: ReconcileReport) -> None:
         for state in open_orders:
