@@ -219,6 +219,7 @@ class LiveRun:
     kernel: Kernel
     venue: Any  # CcxtVenue
     feed: Any  # CcxtFeed
+    market_data: Any  # the feed's ccxt exchange (the venue closes its own)
     guard: LiveGuard
     store: Store
     clock: SettableClock
@@ -269,6 +270,8 @@ class LiveRun:
         for part in (self.feed, self.venue):
             with contextlib.suppress(Exception):  # best effort: the loop stops regardless
                 part.close()
+        with contextlib.suppress(Exception):
+            self.loop.call(self.market_data.close(), 10.0)
         self.loop.stop()
 
 
@@ -438,6 +441,7 @@ def build_live(
         kernel=kernel,
         venue=raw,
         feed=feed,
+        market_data=market_data,
         guard=guard,
         store=store,
         clock=clock,

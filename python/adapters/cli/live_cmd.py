@@ -71,16 +71,26 @@ def live(
 
     if not confirmed:
         raise UserError("live trading needs --live (rule: an explicit flag; use `quantx paper`)")
-    try:
-        cfg = load_live_config(
-            config_path,
-            exchange=exchange,
-            symbols=list(symbols) or None,
-            strategy=strategy,
-            duration_s=duration_s,
-            out=out,
-            key_file=key_file,
+    if resume is not None and (config_path or exchange or symbols or strategy or params or run_id):
+        raise UserError(
+            "--resume takes the run's own configuration: drop --config/--exchange/--symbol/"
+            "--strategy/--param/--run-id"
         )
+    try:
+        if resume is not None:
+            cfg = _resumed_config(out or Path("quantx-data"), resume)
+            updates = {"duration_s": duration_s, "key_file": key_file, "out": out}
+            cfg = cfg.model_copy(update={k: v for k, v in updates.items() if v is not None})
+        else:
+            cfg = load_live_config(
+                config_path,
+                exchange=exchange,
+                symbols=list(symbols) or None,
+                strategy=strategy,
+                duration_s=duration_s,
+                out=out,
+                key_file=key_file,
+            )
         if params:
             cfg = cfg.model_copy(update={"params": {**cfg.params, **_params(params)}})
     except ConfigError as err:
@@ -93,6 +103,29 @@ def live(
     else:
         _print(summary)
     return 0 if summary["status"] != "failed" else 1
+
+
+def _resumed_config(out: Path, run_id: str) -> LiveConfig:
+    """The configuration a live run was started with, from its RunStarted record."""
+    from adapters.cli.main import UserError
+    from adapters.store.sqlite import RunReader
+    from engine.domain.journal import RunStarted
+    from engine.ports import StoreError
+
+    path = out / "quantx.db"
+    if not path.is_file():
+        raise UserError(f"--resume {run_id}: no store at {path}")
+    try:
+        with RunReader(path) as reader:
+            first = next(iter(reader.records(run_id)), None)
+    except StoreError as err:
+        raise UserError(f"--resume {run_id}: {err}") from None
+    if first is None or not isinstance(first[1], RunStarted) or first[1].mode != "live":
+        raise UserError(f"--resume {run_id}: not a live run in {path}")
+    try:
+        return LiveConfig.model_validate_json(first[1].config_json)
+    except ValueError as err:
+        raise ConfigError(f"--resume {run_id}: its configuration no longer loads: {err}") from None
 
 
 def _run(cfg: LiveConfig, *, run_id: str | None, resume: str | None) -> dict[str, Any]:
