@@ -233,6 +233,7 @@ class LiveRun:
     start_ns: int
     stats: KernelStats | None = None
     started: bool = False
+    _errors_seen: int = 0
 
     def start(
         self, timeout_s: float = 60.0, sleep: Callable[[float], None] = time.sleep
@@ -241,8 +242,7 @@ class LiveRun:
         (retrying every `reconcile_retry_s`); LiveError after `timeout_s` without one."""
         self.venue.start()
         self.feed.start()
-        self.health.set_connection("venue", True)
-        self.health.set_connection("feed", True)
+        self._report_health()
         deadline = time.monotonic() + timeout_s
         while True:
             report = self.guard.reconcile_now("start-up")
@@ -264,7 +264,31 @@ class LiveRun:
         for alert in self.feed.take_alerts():
             self.guard.on_feed(alert)
         self.guard.check()
-        self.health.set_connection("venue", bool(getattr(self.venue, "connected", True)))
+        self._report_health()
+
+    def _report_health(self) -> None:
+        """Connection states and rate-limit headroom into the health snapshot (what
+        `/health`, `/metrics` and `quantx status` show); errors the venue counted since
+        the last look become health errors."""
+        venue = self.venue.health()
+        self.health.set_connection("venue", venue.get("stream") in ("up", "polling"))
+        self.health.set_status("venue_stream", str(venue.get("stream")))
+        headroom = venue.get("headroom")
+        if headroom is not None:
+            self.health.set_rate_limit_headroom(self.account, float(headroom))
+        errors = int(venue.get("malformed", 0)) + int(venue.get("internal_errors", 0))
+        for _ in range(max(0, errors - self._errors_seen)):
+            self.health.on_error()
+        self._errors_seen = max(self._errors_seen, errors)
+        statuses = self.feed.status()
+        self.health.set_connection(
+            "feed", bool(statuses) and all(s.connected for s in statuses.values())
+        )
+        for symbol, status in statuses.items():
+            self.health.set_status(
+                f"feed {symbol}",
+                "gave up" if status.gave_up else "stale" if status.stale else "fresh",
+            )
 
     def close(self) -> None:
         for part in (self.feed, self.venue):

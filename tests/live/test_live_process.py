@@ -157,6 +157,18 @@ def test_sigterm_flattens_a_real_position_at_the_fake(fake: FakeBinance, tmp_pat
             ),
             "the position and the resting order at the fake",
         )
+        status = subprocess.run(
+            [sys.executable, "-m", "adapters.cli.main", "status", "--store",
+             str(tmp_path / "data" / "quantx.db"), "--json"],
+            env=_env(fake), capture_output=True, timeout=60,
+        )  # fmt: skip
+        health = orjson.loads(status.stdout)["live"]["lv-term"]
+        assert health["connections"]["venue"]["connected"] is True
+        assert health["connections"]["feed"]["connected"] is True
+        assert health["status"]["feed BTC/USDT:USDT"] == "fresh"
+        assert health["status"]["trading_state"] == "ACTIVE"
+        assert health["status"]["reconciliation"] == "ok"
+        assert 0 < health["rate_limit_headroom"]["binanceusdm"] <= 1
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
