@@ -32,7 +32,7 @@ from adapters.clocks import LiveClock
 from adapters.exchanges.aioloop import AsyncioThread
 from adapters.exchanges.backoff import BackoffPolicy
 from adapters.exchanges.credentials import Credentials, Redactor
-from adapters.exchanges.markets import instrument_from_market
+from adapters.exchanges.markets import exchange_instrument, needs_reference_price
 from adapters.exchanges.ratelimit import TokenBucket
 from engine.domain.enums import InstrumentKind
 from engine.domain.errors import ValidationError
@@ -115,7 +115,9 @@ def make_exchange(
 def live_instruments(
     exchange: Any, symbols: Sequence[str], loop: AsyncioThread, timeout_s: float
 ) -> dict[str, Instrument]:
-    """The exchange's rules for `symbols` (its markets, loaded once)."""
+    """The exchange's rules for `symbols` (its markets, loaded once), corrected where
+    ccxt's are wrong (`exchange_instrument`; Upbit's tick needs the current price: the
+    best bid, else the best ask, of a one-level book)."""
     try:
         loop.call(exchange.load_markets(), timeout_s)
     except Exception as err:  # ccxt's errors and timeouts: said on one line
@@ -125,11 +127,30 @@ def live_instruments(
         market = exchange.markets.get(symbol)
         if market is None:
             raise LiveError(f"symbols: {symbol!r} is not a market of {exchange.id}")
+        reference = None
+        if needs_reference_price(str(exchange.id)):
+            reference = _reference_price(exchange, symbol, loop, timeout_s)
         try:
-            out[symbol] = instrument_from_market(market, exchange.precisionMode)
+            out[symbol] = exchange_instrument(
+                str(exchange.id), market, exchange.precisionMode, reference_price=reference
+            )
         except ValidationError as err:
             raise LiveError(f"symbols: {symbol!r}: {err}") from None
     return out
+
+
+def _reference_price(
+    exchange: Any, symbol: str, loop: AsyncioThread, timeout_s: float
+) -> Decimal | None:
+    try:
+        book = loop.call(exchange.fetch_order_book(symbol, 1), timeout_s)
+    except Exception as err:  # ccxt's errors and timeouts: said on one line
+        raise LiveError(f"symbols: {symbol!r}: the book could not be read: {err}") from None
+    for side in ("bids", "asks"):
+        levels = book.get(side) or []
+        if levels:
+            return Decimal(repr(levels[0][0]))  # the exchange's text (see markets.py)
+    return None
 
 
 class _KernelMids:
@@ -144,6 +165,19 @@ class _KernelMids:
             return None
         top = self.kernel.top(symbol)
         return None if top is None else top.mid
+
+
+class _KernelTouch:
+    """The venue's reference for market orders (the slippage cap): the best bid and ask
+    of the kernel's own book, read on the kernel's thread when an order is submitted
+    (bound late: the kernel is built after the venue)."""
+
+    def __init__(self) -> None:
+        self.kernel: Kernel | None = None
+
+    def __call__(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        top = None if self.kernel is None else self.kernel.top(symbol)
+        return (None, None) if top is None else (top.bid, top.ask)
 
 
 @dataclass(slots=True)
@@ -244,6 +278,7 @@ def build_live(
     for inst in instruments.values():
         portfolio.add_instrument(inst, account=account, leverage=limits.leverage)
     mids = _KernelMids()
+    touch = _KernelTouch()
     risk = RiskService(
         instruments,
         dict.fromkeys(instruments, limits),
@@ -263,6 +298,7 @@ def build_live(
         call_timeout_s=setup.call_timeout_s,
         max_attempts=setup.max_attempts,
         log=log,
+        touch=touch,
     )
     feed = CcxtFeed(
         exchange,
@@ -276,6 +312,7 @@ def build_live(
         log=log,
     )
     known_trades: set[str] = set()
+    journaled: set[tuple[str, str]] = set()
     last_fill_ns = 0
     if resume:
         recovered = recover_run(
@@ -291,6 +328,7 @@ def build_live(
         for _, record in store.records():
             if isinstance(record, OrderFilled):
                 known_trades.add(record.fill.trade_id)
+                journaled.add((record.fill.symbol, record.fill.trade_id))
                 last_fill_ns = max(last_fill_ns, record.fill.ts_event)
         start_ns = recovered.run.ts_event if recovered.run is not None else clock.now_ns()
     else:
@@ -321,9 +359,10 @@ def build_live(
         log=log,
     )
     mids.kernel = kernel
+    touch.kernel = kernel
     if resume:
         kernel.restore_safety(store.records())
-    venue.seen_trades(known_trades)
+    venue.seen_trades(journaled)  # (symbol, trade id): a bare id set would be unpacked
     funded = {"done": resume}
 
     def reconcile() -> ReconcileReport:
