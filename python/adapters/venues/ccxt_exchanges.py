@@ -15,11 +15,15 @@ venue needs on an exchange, its `ExchangeRules` says how it is done there instea
   itself (GET /v1/order), and the account's fills are those of every order of the
   symbol that filled (open, done and cancelled lists, then each order read once). A
   reused identifier is refused `identifier_already_used` (a plain ExchangeError).
+  An order's trades carry no fee (only the order's cumulative `paid_fee` over its
+  `executed_funds`): each trade's fee is its `funds` times paid_fee / executed_funds,
+  exact Decimals, the last trade taking what is left so the fees add up to paid_fee.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import ccxt
@@ -84,8 +88,7 @@ class BinanceRules(ExchangeRules):
 class UpbitRules(ExchangeRules):
     async def order_by_client_id(self, symbol: str, cid: str) -> Order:
         raw = await self.exchange.private_get_order({"identifier": cid})
-        found: Order = self.exchange.parse_order(raw)
-        return found
+        return _with_trade_fees(self.exchange.parse_order(raw))
 
     async def cancel(self, symbol: str, venue_id: str, cid: str) -> Order:
         if venue_id:
@@ -97,7 +100,8 @@ class UpbitRules(ExchangeRules):
 
     async def order_trades(self, symbol: str, venue_id: str, cid: str) -> list[Trade]:
         request = {"uuid": venue_id} if venue_id else {"identifier": cid}
-        order = self.exchange.parse_order(await self.exchange.private_get_order(request))
+        raw = await self.exchange.private_get_order(request)
+        order = _with_trade_fees(self.exchange.parse_order(raw))
         return list(order.get("trades") or [])
 
     async def my_trades(self, symbol: str, since_ms: int | None, limit: int) -> list[Trade]:
@@ -121,6 +125,41 @@ class UpbitRules(ExchangeRules):
 
     def is_duplicate(self, err: Exception) -> bool:
         return super().is_duplicate(err) or "identifier_already_used" in str(err)
+
+
+def _decimal(value: object) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _with_trade_fees(order: dict[str, Any]) -> dict[str, Any]:
+    """`order` with each of its Upbit trades given its share of the order's paid fee
+    (module docstring); the trades are left as they are when the order's fee or funds
+    cannot be read (the fill is then reported without a fee; Upbit always sends both)."""
+    trades = order.get("trades") or []
+    info = order.get("info") or {}
+    paid = _decimal(info.get("paid_fee"))
+    funds = _decimal(info.get("executed_funds"))
+    if not trades or paid is None or not funds:
+        return order
+    rate = paid / funds
+    left = paid
+    out: list[dict[str, Any]] = []
+    for i, trade in enumerate(trades):
+        trade_funds = _decimal((trade.get("info") or {}).get("funds"))
+        if trade_funds is None:
+            return order
+        fee = left if i == len(trades) - 1 else trade_funds * rate
+        left -= fee
+        out.append({**trade, "fee": {"cost": format(fee, "f"), "currency": _quote(order)}})
+    return {**order, "trades": out}
+
+
+def _quote(order: Mapping[str, Any]) -> str:
+    symbol = str(order.get("symbol") or "")
+    return symbol.partition("/")[2] or "KRW"
 
 
 def rules_for(exchange: Any) -> ExchangeRules:
