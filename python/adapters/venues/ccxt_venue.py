@@ -49,6 +49,21 @@ malformed and logged, the connection goes on, and a catch-up recovers what the f
 said. "poll" mode (an exchange without a private stream) asks for each open order's
 state every `poll_s`.
 
+Market orders never go out as exchange market orders: each is sent as a limit IOC (FOK
+when it asked for FOK) at its slippage cap from the touch, so it cannot fill beyond the
+cap. The touch is `touch(symbol)` (best bid, best ask from the caller's book, read on
+the caller's thread at `submit`); the cap is the order's `max_slippage_bps`, or
+`default_slippage_bps` (None means the default, never "no cap"). A buy's limit is
+ask * (1 + bps/10000) rounded DOWN to the tick, a sell's bid * (1 - bps/10000) rounded UP
+(`ccxt_orders.capped_price`). What the IOC does not fill is reported as OrderCanceled
+with a `SLIPPAGE_CAP: ...` reason (whether the exchange calls it expired or canceled).
+No touch (no `touch`, or no level on the side the order takes from): OrderRejected
+`NO_REFERENCE_PRICE: ...`, and nothing is sent.
+
+Exchange differences (look-up by client id, cancel, an order's fills, the account's
+fills, amends, duplicate ids) live in `ccxt_exchanges` (Binance, Upbit, ccxt's unified
+calls for the others); this module is the same for every exchange.
+
 Rate limits: the token bucket (one token per REST call) is taken before every REST
 call; ccxt's own throttle still applies. The Retry-After of a refused call is read from
 `exchange.last_response_headers` (shared by concurrent calls: at worst a wait falls back
