@@ -33,7 +33,7 @@ from adapters.clocks import LiveClock
 from adapters.exchanges.aioloop import AsyncioThread
 from adapters.exchanges.backoff import BackoffPolicy
 from adapters.exchanges.credentials import Credentials, Redactor
-from adapters.exchanges.markets import instrument_from_market
+from adapters.exchanges.markets import exchange_instrument, needs_reference_price
 from adapters.exchanges.ratelimit import TokenBucket
 from engine.domain.enums import InstrumentKind
 from engine.domain.errors import ValidationError
@@ -116,7 +116,9 @@ def make_exchange(
 def live_instruments(
     exchange: Any, symbols: Sequence[str], loop: AsyncioThread, timeout_s: float
 ) -> dict[str, Instrument]:
-    """The exchange's rules for `symbols` (its markets, loaded once)."""
+    """The exchange's rules for `symbols` (its markets, loaded once), corrected where
+    ccxt's are wrong (`exchange_instrument`; Upbit's tick needs the current price: the
+    best bid, else the best ask, of a one-level book)."""
     try:
         loop.call(exchange.load_markets(), timeout_s)
     except Exception as err:  # ccxt's errors and timeouts: said on one line
@@ -126,8 +128,13 @@ def live_instruments(
         market = exchange.markets.get(symbol)
         if market is None:
             raise LiveError(f"symbols: {symbol!r} is not a market of {exchange.id}")
+        reference = None
+        if needs_reference_price(str(exchange.id)):
+            reference = _reference_price(exchange, symbol, loop, timeout_s)
         try:
-            out[symbol] = instrument_from_market(market, exchange.precisionMode)
+            out[symbol] = exchange_instrument(
+                str(exchange.id), market, exchange.precisionMode, reference_price=reference
+            )
         except ValidationError as err:
             raise LiveError(f"symbols: {symbol!r}: {err}") from None
     return out
@@ -199,6 +206,20 @@ class _CommitThenSend:
             failpoints.hit("live.after_send")
 
 
+def _reference_price(
+    exchange: Any, symbol: str, loop: AsyncioThread, timeout_s: float
+) -> Decimal | None:
+    try:
+        book = loop.call(exchange.fetch_order_book(symbol, 1), timeout_s)
+    except Exception as err:  # ccxt's errors and timeouts: said on one line
+        raise LiveError(f"symbols: {symbol!r}: the book could not be read: {err}") from None
+    for side in ("bids", "asks"):
+        levels = book.get(side) or []
+        if levels:
+            return Decimal(repr(levels[0][0]))  # the exchange's text (see markets.py)
+    return None
+
+
 class _KernelMids:
     """The risk gate's market view: the mid of the kernel's own book (bound late: the
     kernel is built after the gate)."""
@@ -211,6 +232,19 @@ class _KernelMids:
             return None
         top = self.kernel.top(symbol)
         return None if top is None else top.mid
+
+
+class _KernelTouch:
+    """The venue's reference for market orders (the slippage cap): the best bid and ask
+    of the kernel's own book, read on the kernel's thread when an order is submitted
+    (bound late: the kernel is built after the venue)."""
+
+    def __init__(self) -> None:
+        self.kernel: Kernel | None = None
+
+    def __call__(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        top = None if self.kernel is None else self.kernel.top(symbol)
+        return (None, None) if top is None else (top.bid, top.ask)
 
 
 @dataclass(slots=True)
@@ -343,6 +377,7 @@ def build_live(
     for inst in instruments.values():
         portfolio.add_instrument(inst, account=account, leverage=limits.leverage)
     mids = _KernelMids()
+    touch = _KernelTouch()
     risk = RiskService(
         instruments,
         dict.fromkeys(instruments, limits),
@@ -363,6 +398,7 @@ def build_live(
         max_attempts=setup.max_attempts,
         log=log,
         seed=setup.seed,
+        touch=touch,
     )
     venue = _HeldVenue(raw)
     # Answers waiting in the venue's queue: the exchange answered, the kernel has not
@@ -425,6 +461,7 @@ def build_live(
         log=log,
     )
     mids.kernel = kernel
+    touch.kernel = kernel
     if resume:
         kernel.restore_safety(store.records())
     raw.seen_trades(known_trades)

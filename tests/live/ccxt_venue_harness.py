@@ -115,6 +115,14 @@ def terms(
     )
 
 
+def fixed_touch(
+    bid: str | None, ask: str | None
+) -> Callable[[str], tuple[Decimal | None, Decimal | None]]:
+    """The venue's `touch`: the same (best bid, best ask) for every symbol."""
+    top = (None if bid is None else Decimal(bid), None if ask is None else Decimal(ask))
+    return lambda symbol: top
+
+
 def wait_events(
     venue: CcxtVenue,
     until: Callable[[list[OrderEvent]], bool],

@@ -13,6 +13,7 @@ from ccxt_venue_harness import (
     SPOT,
     USDM,
     Sleeps,
+    fixed_touch,
     kinds,
     terms,
     venue_on,
@@ -46,9 +47,10 @@ def test_spot_queries_agree_with_the_fake(fake: FakeBinance) -> None:
     fake.set_balance("USDT", "10000")
     fake.set_balance("BTC", "0.5")
     ours = lambda cid: cid.startswith("qx-")  # noqa: E731
-    with venue_on(fake, "spot", is_ours=ours) as (venue, _, _):
+    touch = fixed_touch("59990", "60000")
+    with venue_on(fake, "spot", is_ours=ours, touch=touch) as (venue, _, _):
         assert venue.position(SPOT) == 0
-        venue.submit(terms("qx-1", "buy", "0.01"))
+        venue.submit(terms("qx-1", "buy", "0.01"))  # a limit IOC at 60600 (1 % cap)
         venue.submit(terms("qx-2", "buy", "0.01", "50000"))
         events = wait_events(venue, lambda e: len(e) >= 3)
         fake.set_time(1723161300000)
@@ -103,8 +105,9 @@ def test_spot_queries_agree_with_the_fake(fake: FakeBinance) -> None:
 def test_usdm_positions_and_balances(fake: FakeBinance) -> None:
     fake.set_book("BTCUSDT", [("59990.0", "1")], [("60000.0", "1")], market="futures")
     fake.set_balance("USDT", "10000", market="futures")
-    with venue_on(fake, "futures") as (venue, _, _):
-        venue.submit(terms("qx-1", "sell", "0.003", symbol=USDM))
+    touch = fixed_touch("59990.0", "60000.0")
+    with venue_on(fake, "futures", touch=touch) as (venue, _, _):
+        venue.submit(terms("qx-1", "sell", "0.003", symbol=USDM))  # IOC at 59390.1
         wait_events(venue, lambda e: len(e) >= 2)
         assert venue.positions() == {USDM: D("-0.003")}
         assert venue.position(USDM) == D("-0.003")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from ccxt_venue_harness import SPOT, USDM, FixedClock, venue_on
+from ccxt_venue_harness import SPOT, USDM, FixedClock, fixed_touch, venue_on
 
 from adapters.store.memory import MemoryStore
 from adapters.venues.ccxt_venue import CcxtVenue
@@ -78,7 +78,7 @@ def test_usdm_amend_partial_fills_and_cancel_through_the_manager(fake: FakeBinan
 
 def test_spot_cancel_replace_and_market_fill_through_the_manager(fake: FakeBinance) -> None:
     fake.set_book("BTCUSDT", [("59990", "1")], [("60000", "0.01"), ("60001", "0.02")])
-    with venue_on(fake, "spot") as (venue, _, _):
+    with venue_on(fake, "spot", touch=fixed_touch("59990", "60000")) as (venue, _, _):
         om = manager(venue)
         first = om.submit(
             symbol=SPOT,

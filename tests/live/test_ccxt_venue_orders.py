@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from ccxt_venue_harness import NOW_NS, USDM, kinds, posts, terms, venue_on, wait_events
+from ccxt_venue_harness import (
+    NOW_NS,
+    USDM,
+    fixed_touch,
+    kinds,
+    posts,
+    terms,
+    venue_on,
+    wait_events,
+)
 
 from engine.domain.enums import Liquidity, OrderSide, OrderType, TimeInForce
 from engine.domain.events import (
@@ -102,7 +111,7 @@ def only_order_id(fake: FakeBinance) -> int:
 def test_spot_market_order_walks_two_levels(fake: FakeBinance) -> None:
     fake.set_book("BTCUSDT", [("59990", "1")], [("60000", "0.01"), ("60001", "0.02")])
     fake.set_balance("USDT", "10000")
-    with venue_on(fake, "spot") as (venue, _, _):
+    with venue_on(fake, "spot", touch=fixed_touch("59990", "60000")) as (venue, _, _):
         venue.submit(terms("qx-1", "buy", "0.02"))
         # the fills come twice (the create answer and the stream): each is reported once
         events = wait_events(venue, lambda e: len(e) >= 3)
@@ -113,8 +122,10 @@ def test_spot_market_order_walks_two_levels(fake: FakeBinance) -> None:
             ("2", D("60001"), D("0.01"), D("0.60001"), "USDT", Liquidity.TAKER),
         ]
         (post,) = posts(fake)
-        assert "price" not in post["params"] and "quoteOrderQty" not in post["params"]
-        assert post["params"]["type"] == "MARKET"
+        # sent as a limit IOC at the default 1 % cap: 60000 * 1.01 = 60600
+        assert "quoteOrderQty" not in post["params"]
+        assert (post["params"]["type"], post["params"]["timeInForce"]) == ("LIMIT", "IOC")
+        assert D(post["params"]["price"]) == D("60600")
         assert venue.stats["duplicates"] >= 2
 
 
@@ -205,7 +216,8 @@ def test_usdm_market_orders_and_reduce_only(fake: FakeBinance) -> None:
         "BTCUSDT", [("59990.0", "1")], [("60000.0", "0.005"), ("60000.5", "1")], market="futures"
     )
     fake.set_balance("USDT", "10000", market="futures")
-    with venue_on(fake, "futures") as (venue, _, _):
+    touch = fixed_touch("59990.0", "60000.0")
+    with venue_on(fake, "futures", touch=touch) as (venue, _, _):
         venue.submit(terms("qx-1", "buy", "0.01", symbol=USDM))
         events = wait_events(venue, lambda e: len(e) >= 3)
         assert kinds(events) == ["OrderAccepted", "OrderFilled", "OrderFilled"]
@@ -219,5 +231,10 @@ def test_usdm_market_orders_and_reduce_only(fake: FakeBinance) -> None:
         events = wait_events(venue, lambda e: len(e) >= 5, events)
         assert kinds(events)[3:] == ["OrderAccepted", "OrderFilled"]
         assert posts(fake)[1]["params"]["reduceOnly"] == "true"
+        # a limit IOC at the cap: 59990 * 0.99 = 59390.1
+        assert (posts(fake)[1]["params"]["type"], D(posts(fake)[1]["params"]["price"])) == (
+            "LIMIT",
+            D("59390.1"),
+        )
         assert venue.position(USDM) == D(0)
         assert venue.positions() == {USDM: D(0)}

@@ -8,6 +8,17 @@ and `precision.amount` are the steps themselves; in DECIMAL_PLACES mode they are
 counts. A market the engine cannot trade yet (inverse, dated futures, options) is
 refused by name. Markets can be saved to a JSON file and loaded offline, so a backtest
 or a test uses the exchange's real rules without a connection.
+
+Exchange corrections (`exchange_instrument`): where ccxt's market is known to carry the
+wrong rules, the exchange's documented rules replace them. Upbit (ccxt 4.5 `upbit`):
+its markets state precision 1e-8 for price and amount and no limits (and
+`fetch_market` puts the 5,000 KRW minimum total into `limits.amount.min` as if it were
+BTC). A KRW market's instrument gets instead the KRW tick of the price band the
+market trades in now (`reference_price`: 1,000 KRW at 2,000,000 KRW and above,
+`engine.marketdata.upbit`), lot 1e-8, minimum quantity one lot, minimum notional
+5,000 KRW, and Upbit's 0.05 % fees. Below 2,000,000 KRW the band table has changed over
+the years (2024-10, 2025-07-31), so no tick is guessed there: the market is refused.
+The tick holds while the price stays in its band; a run is started again if it leaves.
 """
 
 from __future__ import annotations
@@ -22,8 +33,21 @@ from typing import Any, Final
 from engine.domain.enums import InstrumentKind
 from engine.domain.errors import ValidationError
 from engine.domain.instrument import Instrument
+from engine.marketdata.upbit import (
+    KRW_BTC,
+    LOWEST_PRICE_ON_GRID_KRW,
+    UPBIT_INSTRUMENT_DEFAULTS,
+)
 
-__all__ = ["instrument_from_market", "instruments_from_markets", "load_markets", "save_markets"]
+__all__ = [
+    "exchange_instrument",
+    "instrument_from_market",
+    "instruments_from_markets",
+    "load_markets",
+    "needs_reference_price",
+    "save_markets",
+    "upbit_krw_tick",
+]
 
 TICK_SIZE: Final = 4
 DECIMAL_PLACES: Final = 2
@@ -118,6 +142,54 @@ def instrument_from_market(
         taker_fee_rate=_exact(0 if taker is None else taker, "taker", symbol),
         price_precision=_places(tick),
         quantity_precision=_places(lot),
+    )
+
+
+def upbit_krw_tick(price: Decimal, symbol: str = "") -> Decimal:
+    """Upbit's KRW price unit at `price`: 1,000 KRW from 2,000,000 KRW up (the one row of
+    the table that every version shares); lower prices are refused (see the module
+    docstring)."""
+    if price >= LOWEST_PRICE_ON_GRID_KRW:
+        return Decimal(KRW_BTC.tick_size)
+    rule = f"is below {LOWEST_PRICE_ON_GRID_KRW} KRW (rule: Upbit KRW ticks known from there up)"
+    raise ValidationError("reference_price", price, rule, symbol)
+
+
+def needs_reference_price(exchange_id: str) -> bool:
+    """Whether `exchange_instrument` needs the market's current price (its tick depends
+    on it)."""
+    return exchange_id == "upbit"
+
+
+def exchange_instrument(
+    exchange_id: str,
+    market: Mapping[str, Any],
+    precision_mode: int = TICK_SIZE,
+    *,
+    reference_price: Decimal | None = None,
+) -> Instrument:
+    """The Instrument of one market of `exchange_id`: `instrument_from_market`, with the
+    exchange's own rules where ccxt's are known to be wrong (module docstring)."""
+    if exchange_id != "upbit":
+        return instrument_from_market(market, precision_mode)
+    symbol = str(market.get("symbol") or "")
+    if market.get("quote") != "KRW" or not market.get("spot"):
+        rule = "is not a KRW spot market (rule: Upbit rules are known for KRW markets only)"
+        raise ValidationError("quote", market.get("quote"), rule, symbol)
+    if reference_price is None or reference_price <= 0:
+        rule = "is missing (rule: an Upbit KRW tick depends on the current price)"
+        raise ValidationError("reference_price", reference_price, rule, symbol)
+    tick = upbit_krw_tick(reference_price, symbol)
+    lot = Decimal(KRW_BTC.lot_size)
+    return Instrument(
+        symbol=symbol,
+        base=str(market.get("base") or ""),
+        quote="KRW",
+        tick_size=tick,
+        lot_size=lot,
+        price_precision=_places(tick),
+        quantity_precision=_places(lot),
+        **UPBIT_INSTRUMENT_DEFAULTS["spot"],
     )
 
 

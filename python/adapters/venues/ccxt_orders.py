@@ -12,7 +12,7 @@ kept as the venue reported them (their precision is the venue's, not the grid's)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Final
 
 from engine.domain._checks import CLIENT_ORDER_ID_PATTERN
@@ -26,6 +26,7 @@ __all__ = [
     "ORDER_TYPES",
     "TIME_IN_FORCE",
     "Malformed",
+    "capped_price",
     "client_id_of",
     "fill_from_trade",
     "is_client_id",
@@ -119,23 +120,40 @@ def is_derivative(instrument: Instrument) -> bool:
     return instrument.kind is not InstrumentKind.SPOT
 
 
+def capped_price(side: OrderSide, reference: Decimal, bps: int, tick: Decimal) -> Decimal:
+    """The limit price of a market order capped `bps` from the touch: a buy at most
+    `ask * (1 + bps/10000)` rounded DOWN to the tick, a sell at least
+    `bid * (1 - bps/10000)` rounded UP (at least one tick), so no fill is beyond the cap."""
+    if side is OrderSide.BUY:
+        limit = reference * (10_000 + bps) / 10_000
+        return (limit / tick).to_integral_value(ROUND_FLOOR) * tick
+    limit = reference * (10_000 - bps) / 10_000
+    return max(tick, (limit / tick).to_integral_value(ROUND_CEILING) * tick)
+
+
 def order_request(
-    terms: OrderTerms, instrument: Instrument
+    terms: OrderTerms, instrument: Instrument, cap: Decimal | None = None
 ) -> tuple[str, str, str, str | None, dict[str, Any]]:
     """(type, side, amount, price, params) for ccxt's `create_order`. The caller checks
     the order type and time in force first (`ORDER_TYPES`, `TIME_IN_FORCE`). A market
-    order is sent without a price: ccxt's binance turns a spot market buy with a price
-    into a quote-amount order. Spot has no reduce-only at the venue, so the flag is only
-    sent for derivatives (on spot the risk gate holds it)."""
+    order with a `cap` (`capped_price`) is sent as a limit at the cap, IOC (FOK when it
+    asked for FOK), so it never fills beyond the cap; without one it is sent as an
+    exchange market order, without a price: ccxt's binance turns a spot market buy with
+    a price into a quote-amount order. Spot has no reduce-only at the venue, so the flag
+    is only sent for derivatives (on spot the risk gate holds it)."""
     kind = "market" if terms.order_type is OrderType.MARKET else "limit"
+    price = None if terms.price is None or kind == "market" else format(terms.price, "f")
+    tif = terms.time_in_force
+    if kind == "market" and cap is not None:
+        kind, price = "limit", format(cap, "f")
+        tif = TimeInForce.FOK if tif is TimeInForce.FOK else TimeInForce.IOC
     params: dict[str, Any] = {"clientOrderId": terms.client_order_id}
-    if kind == "limit" and terms.time_in_force is not TimeInForce.GTC:
-        params["timeInForce"] = terms.time_in_force.value
+    if kind == "limit" and tif is not TimeInForce.GTC:
+        params["timeInForce"] = tif.value
     if terms.post_only:
         params["postOnly"] = True
     if terms.reduce_only and is_derivative(instrument):
         params["reduceOnly"] = True
-    price = None if terms.price is None or kind == "market" else format(terms.price, "f")
     return kind, terms.side.value.lower(), format(terms.quantity, "f"), price, params
 
 

@@ -49,6 +49,21 @@ malformed and logged, the connection goes on, and a catch-up recovers what the f
 said. "poll" mode (an exchange without a private stream) asks for each open order's
 state every `poll_s`.
 
+Market orders never go out as exchange market orders: each is sent as a limit IOC (FOK
+when it asked for FOK) at its slippage cap from the touch, so it cannot fill beyond the
+cap. The touch is `touch(symbol)` (best bid, best ask from the caller's book, read on
+the caller's thread at `submit`); the cap is the order's `max_slippage_bps`, or
+`default_slippage_bps` (None means the default, never "no cap"). A buy's limit is
+ask * (1 + bps/10000) rounded DOWN to the tick, a sell's bid * (1 - bps/10000) rounded UP
+(`ccxt_orders.capped_price`). What the IOC does not fill is reported as OrderCanceled
+with a `SLIPPAGE_CAP: ...` reason (whether the exchange calls it expired or canceled).
+No touch (no `touch`, or no level on the side the order takes from): OrderRejected
+`NO_REFERENCE_PRICE: ...`, and nothing is sent.
+
+Exchange differences (look-up by client id, cancel, an order's fills, the account's
+fills, amends, duplicate ids) live in `ccxt_exchanges` (Binance, Upbit, ccxt's unified
+calls for the others); this module is the same for every exchange.
+
 Rate limits: the token bucket (one token per REST call) is taken before every REST
 call; ccxt's own throttle still applies. The Retry-After of a refused call is read from
 `exchange.last_response_headers` (shared by concurrent calls: at worst a wait falls back
@@ -78,10 +93,12 @@ from adapters.exchanges.aioloop import AsyncioThread
 from adapters.exchanges.backoff import BackoffPolicy
 from adapters.exchanges.errors import Outcome, Verdict, classify, code_of
 from adapters.exchanges.ratelimit import TokenBucket
+from adapters.venues.ccxt_exchanges import rules_for
 from adapters.venues.ccxt_orders import (
     ORDER_TYPES,
     TIME_IN_FORCE,
     Malformed,
+    capped_price,
     client_id_of,
     fill_from_trade,
     is_client_id,
@@ -91,7 +108,7 @@ from adapters.venues.ccxt_orders import (
     order_request,
     venue_state,
 )
-from engine.domain.enums import Liquidity, OrderSide, TriggerSource
+from engine.domain.enums import Liquidity, OrderSide, OrderType, TriggerSource
 from engine.domain.events import (
     OrderAccepted,
     OrderCanceled,
@@ -113,6 +130,8 @@ __all__ = ["CcxtVenue"]
 
 T = TypeVar("T")
 Reports = Literal["ws", "poll"]
+Touch = Callable[[str], tuple[Decimal | None, Decimal | None]]
+"""(best bid, best ask) of a symbol as the caller's book shows it (None: no level)."""
 
 _UNRESOLVED: Final = object()
 """A lookup the venue never answered (the policy gave up)."""
@@ -154,6 +173,8 @@ class _Order:
     fills_pending: bool = False
     trades: list[tuple[str, str]] = field(default_factory=list)
     """(symbol, trade id) of the fills reported."""
+    cap_reason: str = ""
+    """A market order sent as a capped limit IOC: why its unfilled rest was canceled."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -177,15 +198,23 @@ class CcxtVenue:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         log: Callable[[str], None] | None = None,
         seed: int = 0,
+        touch: Touch | None = None,
+        default_slippage_bps: int = 100,
     ) -> None:
         if reports not in ("ws", "poll"):
             raise ValueError(f"reports {reports!r} is not 'ws' or 'poll'")
+        if type(default_slippage_bps) is not int or not 1 <= default_slippage_bps <= 10_000:
+            rule = "is not an int in 1..10000 (rule: bps of the touch)"
+            raise ValueError(f"default_slippage_bps {default_slippage_bps!r} {rule}")
         for name, value in (("poll_s", poll_s), ("call_timeout_s", call_timeout_s)):
             if not value > 0:
                 raise ValueError(f"{name} {value!r} is not positive (rule: > 0)")
         if max_attempts < 1:
             raise ValueError(f"max_attempts {max_attempts!r} is below 1 (rule: >= 1)")
         self._exchange = exchange
+        self._rules = rules_for(exchange)
+        self._touch = touch
+        self._default_slippage_bps = default_slippage_bps
         self._instruments = dict(instruments)
         self._clock = clock
         self._loop = loop
@@ -203,7 +232,7 @@ class CcxtVenue:
             order_types=ORDER_TYPES,
             time_in_force=TIME_IN_FORCE,
             trigger_sources=frozenset[TriggerSource](),
-            amend=getattr(exchange, "id", "") == "binanceusdm",
+            amend=self._rules.amend,
         )
         self._events: queue.SimpleQueue[OrderEvent] = queue.SimpleQueue()
         # Loop-thread state.
@@ -264,8 +293,16 @@ class CcxtVenue:
             )
             return
         cid = terms.client_order_id
+        cap: tuple[Decimal, str] | None = None
+        if terms.order_type is OrderType.MARKET:
+            capped = self._market_cap(terms)
+            if isinstance(capped, str):
+                self._count("rejects")
+                self._emit(OrderRejected(client_order_id=cid, ts_event=self._now(), reason=capped))
+                return
+            cap = capped
         self._command(
-            self._create(terms),
+            self._create(terms, cap),
             lambda why: OrderRejected(client_order_id=cid, ts_event=self._now(), reason=why),
         )
 
@@ -371,7 +408,9 @@ class CcxtVenue:
             venue_id = str(found.get("id") or "")
             if not venue_id:
                 return []
-            trades = await self._read(lambda: self._trades_of(symbol, venue_id))
+            trades = await self._read(
+                lambda: self._rules.order_trades(symbol, venue_id, client_order_id)
+            )
             return await self._to_fills(instrument, trades, client_order_id)
 
         return self._blocking(run(), f"fills of order {client_order_id}")
@@ -498,19 +537,45 @@ class CcxtVenue:
             return
         self._spawn(coroutine)
 
-    async def _create(self, terms: OrderTerms) -> None:
+    def _market_cap(self, terms: OrderTerms) -> tuple[Decimal, str] | str:
+        """(limit price, cancel reason) of a market order sent as a capped limit IOC, or
+        the reason it is refused (no reference price). Runs on the caller's thread: the
+        touch is read where the caller's book lives."""
+        instrument = self._instruments[terms.symbol]
+        bid, ask = (None, None) if self._touch is None else self._touch(terms.symbol)
+        buy = terms.side is OrderSide.BUY
+        reference = ask if buy else bid
+        what = "best ask" if buy else "best bid"
+        if reference is None or reference <= 0:
+            source = "no touch source was given" if self._touch is None else f"no {what}"
+            return (
+                f"NO_REFERENCE_PRICE: {source} for {terms.symbol} (rule: a market order is "
+                "capped from the touch, never sent blind); nothing was sent"
+            )
+        bps = terms.max_slippage_bps or self._default_slippage_bps
+        price = capped_price(terms.side, reference, bps, instrument.tick_size)
+        reason = (
+            f"SLIPPAGE_CAP: the rest was not fillable within {bps} bps of the {what} "
+            f"{reference} (limit {price})"
+        )
+        return price, reason
+
+    async def _create(self, terms: OrderTerms, cap: tuple[Decimal, str] | None = None) -> None:
         cid = terms.client_order_id
         if cid in self._orders:  # the order manager never does this: a bug, not an answer
             self._count("internal_errors")
             self._log(f"{cid} was submitted twice; the second submit was not sent")
             return
         order = _Order(cid, terms.symbol, terms.side, terms.quantity, terms.price)
+        if cap is not None:
+            order.cap_reason = cap[1]
         self._orders[cid] = order
         async with order.lock:
-            await self._place(order, terms)
+            await self._place(order, terms, None if cap is None else cap[0])
 
-    async def _place(self, order: _Order, terms: OrderTerms) -> None:
-        kind, side, amount, price, params = order_request(terms, self._instruments[terms.symbol])
+    async def _place(self, order: _Order, terms: OrderTerms, cap: Decimal | None) -> None:
+        instrument = self._instruments[terms.symbol]
+        kind, side, amount, price, params = order_request(terms, instrument, cap)
         attempts = 0
         while True:
             attempts += 1
@@ -522,7 +587,7 @@ class CcxtVenue:
                 )
             except Exception as err:
                 verdict = self._verdict(err, changes_state=True)
-                resent_duplicate = attempts > 1 and _is_duplicate(err)
+                resent_duplicate = attempts > 1 and self._rules.is_duplicate(err)
                 if verdict.outcome is Outcome.REJECT and not resent_duplicate:
                     self._reject(order, verdict.reason)
                     return
@@ -800,17 +865,7 @@ class CcxtVenue:
         self._settle(order)
 
     async def _order_trades(self, order: _Order) -> list[Mapping[str, Any]]:
-        return await self._trades_of(order.symbol, order.venue_id)
-
-    async def _trades_of(self, symbol: str, venue_id: str) -> list[Mapping[str, Any]]:
-        exchange = self._exchange
-        if str(exchange.id).startswith("binance"):
-            trades = await exchange.fetch_my_trades(symbol, None, None, {"orderId": venue_id})
-        elif exchange.has.get("fetchOrderTrades"):
-            trades = await exchange.fetch_order_trades(venue_id, symbol)
-        else:
-            trades = await exchange.fetch_my_trades(symbol)
-        return [t for t in trades if str(t.get("order") or venue_id) == venue_id]
+        return await self._rules.order_trades(order.symbol, order.venue_id, order.cid)
 
     async def _all_fills(self, instrument: Instrument, since_ms: int | None) -> list[Fill]:
         symbol = instrument.symbol
@@ -819,9 +874,7 @@ class CcxtVenue:
         trades: list[Mapping[str, Any]] = []
         since = since_ms
         while True:
-            page = await self._read(
-                partial(self._exchange.fetch_my_trades, symbol, since, page_size)
-            )
+            page = await self._read(partial(self._rules.my_trades, symbol, since, page_size))
             new = [t for t in page if str(t.get("id")) not in seen]
             for trade in new:
                 seen.add(str(trade.get("id")))
@@ -1141,6 +1194,11 @@ class CcxtVenue:
                 self._pruned.popitem(last=False)
 
     def _closing_event(self, order: _Order, status: str) -> OrderEvent:
+        if order.cap_reason and not order.cancel_requested:
+            # a capped market order's rest: IOC, so Binance says expired, Upbit cancel
+            return OrderCanceled(
+                client_order_id=order.cid, ts_event=self._now(), reason=order.cap_reason
+            )
         if status == "expired":
             return OrderExpired(client_order_id=order.cid, ts_event=self._now())
         reason = "" if order.cancel_requested else "VENUE_CANCELED: canceled by the venue"
@@ -1237,12 +1295,10 @@ class CcxtVenue:
         return None
 
     async def _fetch_by_cid(self, symbol: str, cid: str) -> Any:
-        return await self._exchange.fetch_order(None, symbol, {"clientOrderId": cid})
+        return await self._rules.order_by_client_id(symbol, cid)
 
     async def _cancel_call(self, order: _Order) -> Any:
-        if order.venue_id:
-            return await self._exchange.cancel_order(order.venue_id, order.symbol)
-        return await self._exchange.cancel_order("", order.symbol, {"clientOrderId": order.cid})
+        return await self._rules.cancel(order.symbol, order.venue_id, order.cid)
 
     def _has_terms(self, snapshot: Mapping[str, Any], quantity: Decimal, price: Decimal) -> bool:
         try:
@@ -1339,10 +1395,3 @@ class CcxtVenue:
             if secret:
                 text = text.replace(str(secret), "<redacted>")
         return _REDACT.sub(lambda m: f"{m.group(1)}=<redacted>", text)
-
-
-def _is_duplicate(err: Exception) -> bool:
-    """The venue refused a client order id it already has (Binance: -2010 "Duplicate
-    order sent." on spot, -4116 on futures; ccxt maps both to InvalidOrder)."""
-    text = str(err).lower()
-    return isinstance(err, ccxt.DuplicateOrderId) or "duplicate" in text or "-4116" in text
