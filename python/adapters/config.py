@@ -10,7 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from adapters.data import BUNDLED_BINANCE_DIR
@@ -167,8 +174,21 @@ class PaperAccountSettings(_Strict):
     instruments it trades, and its starting balances (asset -> amount, >= 0)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9._-]{1,32}$")
-    data: list[Path] = Field(min_length=1)
+    data: list[Path] = Field(default_factory=list)
+    exchange: Literal["binance", "binanceusdm", "upbit"] | None = None
+    symbols: list[str] = Field(default_factory=list)
     balances: dict[str, Decimal] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PaperAccountSettings:
+        if bool(self.data) == bool(self.exchange):
+            raise ValueError(
+                f"account {self.name!r} needs either data (recordings) or exchange and "
+                "symbols (live data), not both or neither"
+            )
+        if self.exchange and not self.symbols:
+            raise ValueError(f"account {self.name!r}: exchange given without symbols")
+        return self
 
     @field_validator("balances")
     @classmethod
@@ -207,6 +227,7 @@ class PaperConfig(_Settings):
     venue: VenueSettings = VenueSettings()
     risk: RiskSettings = RiskSettings()
     safety: SafetySettings = SafetySettings()
+    exchange_setup: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 class ConnectionSettings(_Strict):

@@ -13,7 +13,8 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.backtest import PortfolioAccount, VenueMids
-from adapters.clocks import AcceleratedClock, SimulatedClock
+from adapters.clocks import AcceleratedClock, LiveClock, SimulatedClock
+from adapters.exchanges.aioloop import AsyncioThread
 from adapters.feeds.replay import ReplayFeed
 from adapters.notify.log import LogNotifier
 from adapters.paper import PaperAccount, PaperError, load_accounts
@@ -30,7 +31,7 @@ from engine.services.recovery import Recovered, recover_run
 from engine.services.risk import RiskByAccount, RiskLimits, RiskService
 from engine.strategy import Strategy
 
-__all__ = ["BacktestContainer", "PaperContainer"]
+__all__ = ["BacktestContainer", "PaperContainer", "use_live_feed"]
 
 
 def _portfolio(instruments: dict[str, Instrument], cash: Decimal) -> Portfolio:
@@ -270,3 +271,68 @@ class PaperContainer(containers.DeclarativeContainer):
         health=health,
         emergency=emergency,
     )
+
+
+# --- paper mode on a live websocket feed ---------------------------------------------
+def _public_exchange(accounts: Sequence[PaperAccount], setup: str | None) -> Any:
+    """One ccxt.pro client without keys (market data is public) for the exchange every
+    live account names."""
+    from adapters.exchanges.credentials import Credentials
+    from adapters.live import make_exchange
+
+    names = sorted({a.exchange for a in accounts if a.exchange})
+    if len(names) != 1 or any(not a.exchange for a in accounts):
+        raise PaperError(
+            f"accounts: exchanges {names or '-'} (rule: a live-feed paper run takes every "
+            "account from one exchange, none from recordings)"
+        )
+    return make_exchange(names[0], Credentials(names[0], "", "", "none"), setup, 10.0)
+
+
+def _live_loaded(accounts: Sequence[PaperAccount], exchange: Any, loop: Any) -> Loaded:
+    """No recordings; each account's instruments from the exchange's markets."""
+    from adapters.live import LiveError, live_instruments
+
+    instruments: dict[str, Instrument] = {}
+    by_account: dict[str, list[str]] = {}
+    for account in accounts:
+        try:
+            got = live_instruments(exchange, account.symbols, loop, 30.0)
+        except LiveError as err:
+            raise PaperError(str(err)) from None
+        for symbol in got:
+            if symbol in instruments:
+                rule = "(rule: one account per instrument)"
+                raise PaperError(f"instrument {symbol} is traded by two accounts {rule}")
+        instruments.update(got)
+        by_account[account.name] = list(got)
+    return [], instruments, by_account
+
+
+def _ccxt_feed(exchange: Any, loaded: Loaded, clock: Any, loop: Any, stale_after_s: float) -> Any:
+    from adapters.feeds.ccxt_ws import CcxtFeed
+
+    return CcxtFeed(exchange, loaded[1], clock=clock, loop=loop, stale_after_s=stale_after_s)
+
+
+def use_live_feed(
+    container: PaperContainer, accounts: Sequence[PaperAccount], exchange_setup: str | None
+) -> tuple[AsyncioThread, Any]:
+    """Paper mode on live market data: overrides the container's recording, clock and
+    feed with the ccxt.pro websocket feed live runs use (one exchange, public data, no
+    keys) on the wall clock. Returns the asyncio thread and the exchange client (the
+    caller closes both after the feed)."""
+    loop = AsyncioThread("quantx-paper-feed")
+    try:
+        market_data = _public_exchange(accounts, exchange_setup)
+        loaded = _live_loaded(accounts, market_data, loop)
+    except BaseException:
+        loop.stop()
+        raise
+    clock = LiveClock()
+    feed = _ccxt_feed(market_data, loaded, clock, loop, 5.0)
+    container.loaded.override(providers.Object(loaded))
+    container.clock.override(providers.Object(clock))
+    container.feed.override(providers.Object(feed))
+    container.start_ns.override(providers.Object(clock.now_ns()))
+    return loop, market_data

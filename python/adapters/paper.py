@@ -16,11 +16,12 @@ from there.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dependency_injector import providers
 
@@ -34,8 +35,10 @@ from engine.ports import Notifier, Store
 from engine.services.breakers import BreakerLimits
 from engine.services.emergency import EmergencySettings
 from engine.services.health import HealthMonitor
+from engine.services.live_guard import LiveGuard
 from engine.services.order_manager import OrderManager
 from engine.services.portfolio import Portfolio
+from engine.services.reconcile import ReconcileReport
 from engine.services.recovery import Recovered, fund_account, resend_in_flight, restore_venue
 from engine.services.risk import RiskLimits
 from engine.strategy import Strategy
@@ -49,19 +52,22 @@ class PaperError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class PaperAccount:
-    """One virtual account: its name, the data files of the instruments it trades, and
-    its starting balances (asset -> amount)."""
+    """One virtual account: its name, the data files of the instruments it trades (or,
+    on live data, the exchange and its ccxt symbols), and its starting balances (asset
+    -> amount)."""
 
     name: str
     data: tuple[Path, ...]
     balances: Mapping[str, Decimal]
+    exchange: str | None = None  # a live feed: the ccxt exchange id, and its symbols
+    symbols: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class PaperRun:
     kernel: Kernel
-    feed: ReplayFeed
-    clock: AcceleratedClock
+    feed: ReplayFeed | Any  # a recording, or the ccxt websocket feed (live data)
+    clock: AcceleratedClock | Any
     portfolio: Portfolio
     order_manager: OrderManager
     venue: SimulatedVenue
@@ -73,9 +79,25 @@ class PaperRun:
     recovered: Recovered | None = None  # what a resumed run rebuilt from its journal
     recovered_state: dict[str, dict[str, Any]] | None = None  # its state, before going on
     stats: KernelStats | None = field(default=None)
+    guard: LiveGuard | None = None  # live data: feed alerts move the trading state
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def run(self, should_stop: Callable[[], bool] = lambda: False) -> KernelStats:
-        self.stats = self.kernel.run_live(self.feed, should_stop=should_stop)
+        between = None
+        if self.guard is not None:
+            guard, feed = self.guard, cast(Any, self.feed)  # the ccxt feed (live data)
+            feed.start()
+
+            def between() -> None:
+                for alert in feed.take_alerts():
+                    guard.on_feed(alert)
+
+        try:
+            self.stats = self.kernel.run_live(self.feed, should_stop=should_stop, between=between)
+        finally:
+            for close in self.closers:
+                with contextlib.suppress(Exception):  # best effort, each one
+                    close()
         return self.stats
 
 
@@ -121,6 +143,7 @@ def build_paper(
     breakers: BreakerLimits | None = None,
     emergency: EmergencySettings | None = None,
     notifier: Notifier | None = None,
+    exchange_setup: str | None = None,
 ) -> PaperRun:
     """Assembles a paper run over recorded data. `resume_from_ns`: start the recording
     part-way (books rebuilt from the messages up to it; the caller recovers orders and
@@ -128,8 +151,11 @@ def build_paper(
     `monotonic_ns` replace the real ones (tests run a recording instantly and
     deterministically with a fake pair). `breakers`: circuit breaker limits (None: the
     defaults of `BreakerLimits`); `notifier`: where alerts go (None: the log)."""
-    from adapters.container import PaperContainer
+    from adapters.container import PaperContainer, use_live_feed
 
+    live_data = any(a.exchange for a in accounts)
+    if live_data and resume_from_ns is not None:
+        raise PaperError("--resume: a paper run on live data cannot be resumed (no recording)")
     container = PaperContainer(
         accounts=list(accounts),
         strategy=strategy,
@@ -150,6 +176,8 @@ def build_paper(
         container.emergency.override(providers.Object(emergency))
     if notifier is not None:
         container.notifier.override(providers.Object(notifier))
+    if live_data:
+        loop, market_data = use_live_feed(container, accounts, exchange_setup)
     kernel = container.kernel()
     feed, clock, venue = container.feed(), container.clock(), container.venue()
     portfolio, om, start = container.portfolio(), container.order_manager(), container.start_ns()
@@ -184,7 +212,21 @@ def build_paper(
                         ts_event=start,
                         account=account.name,
                     )
+    guard: LiveGuard | None = None
+    closers: list[Callable[[], None]] = []
+    if live_data:
+        guard = LiveGuard(
+            control=kernel.trading,
+            notifier=kernel.notifier,
+            clock=clock,
+            reconcile=ReconcileReport,  # a simulated venue: nothing to reconcile
+            connections=lambda: 0,
+            health=container.health(),
+        )
+        closers = [feed.close, lambda: loop.call(market_data.close(), 10.0), loop.stop]
     return PaperRun(
+        guard=guard,
+        closers=closers,
         kernel=kernel,
         feed=feed,
         clock=clock,

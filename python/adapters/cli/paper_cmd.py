@@ -126,7 +126,10 @@ def _run(
     def on_signal(signum: int, frame: object) -> None:
         stop["requested"] = True
 
-    accounts = [PaperAccount(a.name, tuple(a.data), dict(a.balances)) for a in cfg.accounts]
+    accounts = [
+        PaperAccount(a.name, tuple(a.data), dict(a.balances), a.exchange, tuple(a.symbols))
+        for a in cfg.accounts
+    ]
     try:
         strategy = load_strategy(cfg.strategy, cfg.params)
     except StrategyLoadError as err:
@@ -148,11 +151,12 @@ def _run(
             breakers=safety.breakers(),
             emergency=safety.emergency(),
             notifier=notifier,
+            exchange_setup=cfg.exchange_setup,
         )
     except (PaperError, CaptureError, DataError, OhlcvCsvError, JsonlEventError) as err:
         store.close()
         raise UserError(str(err)) from None
-    run.health.set_connection("feed", True)  # a recording: up as long as the run
+    run.health.set_connection("feed", True)  # up as long as the run (live data: its guard)
     run.health.set_connection("venue", True)  # simulated in the process
     token = new_token()
     server = HealthServer(

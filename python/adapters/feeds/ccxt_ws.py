@@ -109,7 +109,7 @@ _NS_PER_MS: Final = 1_000_000
 _CLOSE_TIMEOUT_S: Final = 5.0
 
 
-class StaleRestart(ccxt.NetworkError):
+class StaleRestart(ccxt.NetworkError):  # type: ignore[misc]  # ccxt is untyped
     """The feed failed a websocket on purpose: its book stream had gone stale."""
 
 
