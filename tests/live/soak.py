@@ -537,9 +537,9 @@ def _settle(
         open_orders = driver.still_open()
         for order in open_orders:
             plan = driver.plans[order.client_order_id]
-            if not order.is_pending and order.status is not OrderStatus.SUBMITTED:
-                if plan.canceled_at < 0 or driver.tick - plan.canceled_at > 200:
-                    driver.cancel(plan, om, venue)
+            idle = not order.is_pending and order.status is not OrderStatus.SUBMITTED
+            if idle and (plan.canceled_at < 0 or driver.tick - plan.canceled_at > 200):
+                driver.cancel(plan, om, venue)
         unresolved = venue.health()["unresolved"]
         if moved or open_orders or unresolved:
             quiet_since = None
@@ -656,7 +656,9 @@ def _check(
         if mine != theirs_pos:
             violations.append(f"position {mine} here, {theirs_pos} at the fake")
     if om.anomalies:
-        shown = [f"{type(a.event).__name__} {a.event.client_order_id}: {a.why}" for a in om.anomalies]
+        shown = [
+            f"{type(a.event).__name__} {a.event.client_order_id}: {a.why}" for a in om.anomalies
+        ]
         violations.append(f"manager anomalies: {shown[:10]} ({len(shown)})")
     stats = venue.stats
     report.orders = len(ours)
