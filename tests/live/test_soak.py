@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import ccxt
 import pytest
 from soak import FAULT_KINDS, soak
 
@@ -48,3 +49,25 @@ def test_spot_soak_of_200_orders_loses_and_duplicates_nothing(fake: FakeBinance)
     assert report.faults["amend_5xx"] == 0  # spot has no amend
     missing = [k for k in FAULT_KINDS if k != "amend_5xx" and report.faults[k] < 1]
     assert missing == [], f"fault kinds never fired: {missing}"
+
+
+def test_the_soak_sees_an_order_placed_behind_its_back(fake: FakeBinance) -> None:
+    """The checks can fail: an order filled at the fake behind the run's back (the
+    manager never sent it, its fill never came through the venue) is found by the
+    reconciliation, which adopts it and adds its fill: both are violations of the soak."""
+    exchange = ccxt.binanceusdm({"timeout": 3000})
+    fake.configure(exchange)
+    exchange.load_markets()
+    fake.set_book("BTCUSDT", [("59990.0", "1")], [("60000.0", "1")], market="futures")
+    fake.set_balance("USDT", "100000", market="futures")
+    exchange.create_order(
+        "BTC/USDT:USDT", "market", "buy", 0.002, None, {"clientOrderId": "elsewhere-1"}
+    )
+    (elsewhere,) = fake.trades
+    report = soak(fake, orders=20, seed=7, fault_rate=0.0, deadline_s=60)
+    assert report.violations == [
+        "reconciliation adopted: ['elsewhere-1'] (1)",
+        f"reconciliation fills added: ['{elsewhere.trade_id}'] (1)",
+    ]
+    assert report.orders == 21  # the 20 sent and the adopted one
+    assert report.faults == dict.fromkeys(FAULT_KINDS, 0)
