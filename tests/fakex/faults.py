@@ -6,6 +6,7 @@ All counters are consumed by the server on its own loop; tests only call these s
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 
 
@@ -16,6 +17,7 @@ class _HttpFault:
     retry_after: int | None
     path: str  # only paths containing this (empty: every path)
     body: str | None = None  # the answer's text instead of the venue's default
+    method: str = ""  # only this HTTP method (empty: every method)
 
 
 @dataclass
@@ -40,6 +42,9 @@ class Faults:
     user_duplicates: int = 0
     user_swaps: int = 0
     user_malformed: int = 0
+    fired: Counter[str] = field(default_factory=Counter)
+    """How many times each fault fired: a counted fault by its field name, an HTTP fault
+    as "http <status> <method>" (what a soak reports, whatever was armed)."""
 
     def http_status(
         self,
@@ -49,11 +54,13 @@ class Faults:
         retry_after: int | None = None,
         path: str = "",
         body: str | None = None,
+        method: str = "",
     ) -> None:
-        """The next `count` REST calls on paths containing `path` answer `status` (429/418/5xx),
-        with `body` as the text if given (else the venue's usual answer for that status)."""
+        """The next `count` REST calls on paths containing `path` (and with `method`, when
+        given: "POST" creates, "DELETE" cancels) answer `status` (429/418/5xx), with `body`
+        as the text if given (else the venue's usual answer for that status)."""
         with self._lock:
-            self.http.append(_HttpFault(status, count, retry_after, path, body))
+            self.http.append(_HttpFault(status, count, retry_after, path, body, method.upper()))
 
     def create_timeout(self, count: int = 1, *, mode: str = "delay", delay_s: float = 2.0) -> None:
         """The next `count` order creations ARE placed, but the answer comes after `delay_s`
@@ -109,11 +116,30 @@ class Faults:
                 malformed,
             )
 
-    def take_http(self, path: str) -> _HttpFault | None:
+    def add(self, name: str, count: int) -> None:
+        """Adds `count` to a counted fault (`user_duplicates`, `create_timeouts`, ...) under
+        the lock: arming more while earlier ones are pending loses none of them."""
+        if not isinstance(getattr(self, name, None), int) or count < 0:
+            raise ValueError(f"fault {name!r} count {count!r}: a counted fault, count >= 0")
+        with self._lock:
+            setattr(self, name, getattr(self, name) + count)
+
+    def note_fired(self, name: str) -> None:
+        """Counts a fault the server fired on its own terms (a websocket drop)."""
+        with self._lock:
+            self.fired[name] += 1
+
+    def clear_http(self) -> None:
+        """Disarms every HTTP fault not fired yet."""
+        with self._lock:
+            self.http.clear()
+
+    def take_http(self, path: str, method: str = "") -> _HttpFault | None:
         with self._lock:
             for f in self.http:
-                if f.count > 0 and f.path in path:
+                if f.count > 0 and f.path in path and f.method in ("", method.upper()):
                     f.count -= 1
+                    self.fired[f"http {f.status} {method.upper()}"] += 1
                     return f
             return None
 
@@ -123,5 +149,6 @@ class Faults:
             left: int = getattr(self, name)
             if left > 0:
                 setattr(self, name, left - 1)
+                self.fired[name] += 1
                 return True
             return False

@@ -461,6 +461,7 @@ class FakeBinance:
             f.ws_drop_after -= 1
             return
         f.ws_drop_after = None
+        f.note_fired("ws_drops")
         self._refuse_until = asyncio.get_running_loop().time() + f.ws_refuse_s
         for c in list(self.conns):
             await asyncio.wait_for(c.ws.close(code=1006), 2.0)
@@ -491,7 +492,7 @@ class FakeBinance:
                 "time": self.clock.now(),
             }
         )
-        fault = self.faults.take_http(request.path)
+        fault = self.faults.take_http(request.path, request.method)
         if fault is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             msg = {

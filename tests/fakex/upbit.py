@@ -233,7 +233,7 @@ class FakeUpbit:
                 "time": self.clock.now(),
             }
         )
-        fault = self.faults.take_http(request.path)
+        fault = self.faults.take_http(request.path, request.method)
         if fault is not None:
             headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             if fault.body is not None:

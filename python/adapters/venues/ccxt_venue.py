@@ -21,9 +21,12 @@ Failures are classified (`adapters.exchanges.errors.classify`):
   (listed in `health()`, for reconciliation): it is never reported rejected without the
   exchange saying so. A resent create answered "duplicate client order id" means an
   earlier send was placed after all: it is looked up too.
-- A cancel of an order the venue no longer has (OrderNotFound) is looked up: what
-  really happened is reported (missing fills, OrderCanceled), OrderCancelRejected only
-  when the order is still open or never existed.
+- A cancel or an amend of an order the venue no longer has (OrderNotFound) is looked
+  up: what really happened is reported (missing fills, OrderCanceled),
+  OrderCancelRejected / OrderUpdateRejected only when the order is still open or never
+  existed. A cancel or an amend of an order already closed here sends nothing and is
+  answered by the order's closing report alone (a refusal after it would reach the
+  manager for a closed order).
 
 Reports: each order's OrderAccepted comes before its fills and its closing event, and a
 closing event (OrderCanceled, OrderExpired) waits until the fills the venue counts for
@@ -683,10 +686,8 @@ class CcxtVenue:
             return
         async with order.lock:
             if order.closed:
-                reason = "ORDER_CLOSED: the order is no longer open at the venue"
-                self._emit(
-                    OrderUpdateRejected(client_order_id=cid, ts_event=self._now(), reason=reason)
-                )
+                # Its closing report (fills, a cancel) is already queued, after which the
+                # manager takes no answer for it: that report answers the amend too.
                 return
             await self._edit(order, quantity or order.quantity, price or order.price)
 
@@ -713,6 +714,9 @@ class CcxtVenue:
                 )
             except Exception as err:
                 verdict = self._verdict(err, changes_state=True)
+                if isinstance(err, ccxt.OrderNotFound):
+                    await self._amend_outcome(order, verdict.reason)
+                    return
                 if verdict.outcome is Outcome.REJECT:
                     self._refuse_update(order, verdict.reason)
                     return
@@ -739,6 +743,16 @@ class CcxtVenue:
                 continue
             self._updated(order, answer, quantity, price)
             return
+
+    async def _amend_outcome(self, order: _Order, reason: str) -> None:
+        """The venue no longer has the order open (it filled or was canceled while the
+        amend travelled): what happened is reported, and the amend is refused only while
+        the order is still open (else its closing report answers it)."""
+        found = await self._look_up(order)
+        if found is not _UNRESOLVED and found is not None:
+            self._on_order(found, source="lookup")
+        if not order.closed and not order.venue_done:
+            self._refuse_update(order, reason)
 
     def _updated(
         self, order: _Order, answer: Mapping[str, Any], quantity: Decimal, price: Decimal
