@@ -223,3 +223,40 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(
         # The market order filled at the exchange while nobody listened: found and booked.
         assert [b for t, b in journal if t == "OrderFilled"]
     _check_against_the_fake(fake, tmp_path, run)
+
+
+def test_a_dropped_connection_is_reconciled_before_trading_goes_on(
+    fake: FakeBinance, tmp_path: Path
+) -> None:
+    _setup(tmp_path)
+    run = "lv-drop"
+    proc = subprocess.Popen(
+        _new(tmp_path, run), env=_env(fake), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+    def reconciliations() -> int:
+        return sum(
+            1 for t, b in _journal(tmp_path, run) if t == "Reconciled" and b["action"] == "done"
+        )
+
+    try:
+        _wait_for(lambda: fake.orders and reconciliations() >= 1, "the first reconciliation")
+        time.sleep(1.0)  # the private stream's first connection reconciles once more
+        before = reconciliations()
+        fake.faults.drop_ws(after_messages=0, refuse_s=1.0)  # every websocket, user stream too
+        _wait_for(lambda: reconciliations() > before, "a reconciliation after the reconnect")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err.decode()
+    states = [
+        (b["state"], b["reason"]) for t, b in _journal(tmp_path, run) if t == "TradingStateChanged"
+    ]
+    # Each reconnect held trading while reconciling, then let it go on; then the kill.
+    held = [i for i, (s, r) in enumerate(states) if str(r).startswith("RECONCILING: private")]
+    assert len(held) >= 2, states
+    for i in held:
+        assert states[i][0] == "HALTED" and states[i + 1][0] == "ACTIVE", states
+    _check_against_the_fake(fake, tmp_path, run)
