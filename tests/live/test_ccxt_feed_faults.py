@@ -155,7 +155,11 @@ def test_a_stalled_book_stream_is_stale_and_restarted_on_a_new_connection() -> N
         r.advance(20)
         r.synced()
         r.pump(lambda: K.FRESH in r.kinds(), what="a restart to bring the book back")
-        assert r.kinds()[:3] == [K.STALE, K.RECONNECTED, K.FRESH]
+        kinds = r.kinds()
+        # STALE first; a slow re-dial on a loaded host may go stale once more before the
+        # restarted stream brings the book back: RECONNECTED, then FRESH.
+        assert kinds[0] is K.STALE and set(kinds) == {K.STALE, K.RECONNECTED, K.FRESH}, kinds
+        assert kinds.index(K.RECONNECTED) < kinds.index(K.FRESH), kinds
         status = r.feed.status()["BTC/USDT"]
         assert status.restarts >= 1 and status.reconnects >= 1
         r.subscribed(("depth",))
