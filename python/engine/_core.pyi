@@ -44,6 +44,7 @@ __all__ = [
     "bars_from_events",
     "compute_stats",
     "from_units",
+    "level_updates",
     "plan_steps",
     "to_units",
 ]
@@ -293,6 +294,10 @@ class L2Book:
 
     def size_within(self, side: int, band: int) -> int:
         """Total size on `side` within `band` ticks of that side's touch (inclusive)."""
+
+def level_updates(events: npt.NDArray[np.void]) -> int:
+    """Level updates among EVENT_DTYPE rows (C-contiguous): snapshot and diff rows that
+    carry a level (not FLAG_EMPTY), counted with the GIL released."""
 
 def plan_steps(
     events: npt.NDArray[np.void], rule: str, watch_trades: bool, stream: int = 0
