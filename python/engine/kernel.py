@@ -123,6 +123,11 @@ class _Market:
         self._lot = Decimal(data_lot_size)
         self.top: BookTop | None = None
         self.raw_top: tuple[object, object] | None = None
+        # The last price converted on each side (top_of), by its ticks.
+        self._bid_ticks: int | None = None
+        self._bid_px = Decimal(0)
+        self._ask_ticks: int | None = None
+        self._ask_px = Decimal(0)
         self.bars: Any = None
 
     def price(self, ticks: int) -> Decimal:
@@ -135,16 +140,27 @@ class _Market:
         return self.top_of(self.book.top(), ts)
 
     def top_of(self, raw: tuple[Any, Any], ts: int) -> BookTop:
-        """The top from the book's (best bid, best ask) levels in ticks and lots."""
+        """The top from the book's (best bid, best ask) levels in ticks and lots. Most
+        changes move sizes only: each side's price is converted once per price in ticks
+        (the last conversion is kept), not at every change."""
         self.raw_top = raw
         bid, ask = raw
+        bid_px = ask_px = None
+        if bid is not None:
+            if bid[0] != self._bid_ticks:
+                self._bid_ticks, self._bid_px = bid[0], self._tick * bid[0]
+            bid_px = self._bid_px
+        if ask is not None:
+            if ask[0] != self._ask_ticks:
+                self._ask_ticks, self._ask_px = ask[0], self._tick * ask[0]
+            ask_px = self._ask_px
         return BookTop(
-            symbol=self.instrument.symbol,
-            ts_event=ts,
-            bid=None if bid is None else self.price(bid[0]),
-            bid_size=None if bid is None else self.size(bid[1]),
-            ask=None if ask is None else self.price(ask[0]),
-            ask_size=None if ask is None else self.size(ask[1]),
+            self.instrument.symbol,
+            ts,
+            bid_px,
+            None if bid is None else self._lot * bid[1],
+            ask_px,
+            None if ask is None else self._lot * ask[1],
         )
 
 
@@ -237,7 +253,9 @@ class Kernel:
         self._start(steps[0][0] if steps else 0)
         total = sum(len(s.events) for s in streams)
         for n, (ts_first, idx, a, b, kind, ts_last) in enumerate(steps):
-            if self._safety_done():
+            # _safety_done is False unless a kill was asked for or is running: test that
+            # first (one call less on each of a run's thousands of steps).
+            if (self._kill_request is not None or self._killed) and self._safety_done():
                 break
             if should_stop() and not self.emergency.active:
                 break

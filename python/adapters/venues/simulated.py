@@ -198,7 +198,10 @@ class SimulatedVenue:
 
     def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None:
         """Market data rows (EVENT_DTYPE) for one instrument, in time order."""
-        if self._venue(symbol).apply_events(events):
+        venue = self._venues.get(symbol)  # once per kernel step: the plain lookup first
+        if venue is None:
+            venue = self._venue(symbol)  # raises, naming the symbol
+        if venue.apply_events(events):
             self._pending = True
 
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
