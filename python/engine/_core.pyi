@@ -773,6 +773,12 @@ class SimVenue:
 
     def best_bid(self) -> _Level | None: ...
     def best_ask(self) -> _Level | None: ...
+    def top(self) -> tuple[_Level | None, _Level | None]:
+        """(best bid, best ask) of the market book in one call, as `L2Book.top()`."""
+
+    def depth(self, side: int, n: int) -> list[_Level]:
+        """Up to n levels of the market book's side (0 bid, 1 ask), best first."""
+
     @property
     def stale(self) -> bool:
         """The book has no usable state (before the first snapshot, after a gap)."""

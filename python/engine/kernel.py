@@ -7,7 +7,8 @@ paper and live; only the clock, the venue and the feed differ.
 
 Order of work for one batch (one kernel step):
 1. market rows up to the next point a strategy cares about go to the venue and to the
-   kernel's own book (the strategy's view), in one call each;
+   kernel's own book (the strategy's view), in one call each; a simulated venue's book
+   of the same rows is read instead of a copy kept here (`SharesMarketBook`);
 2. the venue's answers go to the order manager; fills go to the portfolio, whose new
    position and balances are journaled; strategy callbacks are queued, never run inside
    the order manager, and run once it is done (a callback may submit: its answers are
@@ -62,7 +63,7 @@ from engine.domain import (
 )
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
-from engine.ports import SettableClock, Store, VenueSession
+from engine.ports import MarketBookView, SettableClock, SharesMarketBook, Store, VenueSession
 from engine.ports.feed import FeedMessage, MarketDataFeed
 from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
 from engine.services.breakers import CircuitBreakers, Trip
@@ -115,10 +116,21 @@ class _Market:
     """The kernel's view of one instrument: its own L2 book and the data grid."""
 
     def __init__(
-        self, instrument: Instrument, rule: Literal["spot", "futures"], data_lot_size: str
+        self,
+        instrument: Instrument,
+        rule: Literal["spot", "futures"],
+        data_lot_size: str,
+        shared: MarketBookView | None = None,
     ) -> None:
         self.instrument = instrument
-        self.book = _core.L2Book(rule)
+        # The venue's book of the same rows when it shares it (`SharesMarketBook`): read,
+        # never fed here. Otherwise the kernel's own, fed every row (`own`).
+        self.own: _core.L2Book | None = None
+        self.book: MarketBookView
+        if shared is None:
+            self.book = self.own = _core.L2Book(rule)
+        else:
+            self.book = shared
         self._tick = instrument.tick_size
         self._lot = Decimal(data_lot_size)
         self.top: BookTop | None = None
@@ -295,7 +307,8 @@ class Kernel:
         strategy's look (kind 2: at the book if its top changed; kind 1: at the print)."""
         symbol = market.instrument.symbol
         self.venue.apply_events(symbol, rows)
-        market.book.apply_events(rows)
+        if market.own is not None:
+            market.own.apply_events(rows)
         self.stats.rows += len(rows)
         self.stats.steps += 1
         self._pump()
@@ -373,7 +386,12 @@ class Kernel:
             return
         if symbol not in self.instruments:
             raise ValueError(f"symbol {symbol!r} has data but no instrument (rule: one each)")
-        market = _Market(self.instruments[symbol], rule, data_lot_size)
+        shared = (
+            self.venue.market_book(symbol, rule)
+            if isinstance(self.venue, SharesMarketBook)
+            else None
+        )
+        market = _Market(self.instruments[symbol], rule, data_lot_size, shared)
         if self._bar_interval:
             market.bars = _core.BarBuilder(self._bar_interval)
         self._markets[symbol] = market
@@ -383,7 +401,8 @@ class Kernel:
         journal (rebuilding books before a resumed run goes on)."""
         market = self._markets[message.symbol]
         self.venue.apply_events(message.symbol, message.events)
-        market.book.apply_events(message.events)
+        if market.own is not None:
+            market.own.apply_events(message.events)
 
     def on_message(self, message: FeedMessage) -> None:
         """One feed message as one kernel batch: due timers first, then the rows (a

@@ -204,6 +204,14 @@ class SimulatedVenue:
         if venue.apply_events(events):
             self._pending = True
 
+    def market_book(self, symbol: str, rule: str) -> _core.SimVenue | None:
+        """`symbol`'s venue: its book is built from the rows `apply_events` hands it, as
+        they are (the data's lots), under its own sequence rule; None when that rule is
+        not `rule` (the kernel then keeps its own book) or the symbol is not traded here.
+        `SharesMarketBook`: the kernel reads it instead of replaying the rows again."""
+        venue = self._venues.get(symbol)
+        return venue if venue is not None and self._rules[symbol] == rule else None
+
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
         self._pending = True
         self._venue(symbol).on_mark(ts, self._instrument(symbol).price_to_ticks(price))
