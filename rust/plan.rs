@@ -11,7 +11,7 @@
 //! diff message whose last update id is not older than the top's (a diff replayed from
 //! the buffer when its snapshot arrives lands on its own message).
 
-use crate::event::{Event, FLAG_END, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
+use crate::event::{Event, FLAG_EMPTY, FLAG_END, KIND_DIFF, KIND_SNAPSHOT, KIND_TRADE};
 use crate::l2::{L2Book, Rule};
 
 /// One batch of rows `start..end` (row indices into the instrument's events).
@@ -95,6 +95,13 @@ pub fn plan_steps(events: &[Event], rule: Rule, watch_trades: bool) -> Vec<Step>
         push(start, n);
     }
     steps
+}
+
+/// Level updates among `events`: snapshot and diff rows that carry a level (a row
+/// flagged FLAG_EMPTY carries only its message's ids). What a backtest's speed is
+/// counted in; one pass here instead of four numpy passes over the 72-byte rows.
+pub fn level_updates(events: &[Event]) -> usize {
+    events.iter().filter(|ev| ev.kind <= KIND_DIFF && ev.flags & FLAG_EMPTY == 0).count()
 }
 
 /// Marks the END row of each diff message after which the top of book changed.

@@ -255,10 +255,7 @@ def run_backtest(
         equity_interval_ns=equity_interval_ns,
     )
     kernel = c.kernel()
-    updates = sum(
-        int(np.count_nonzero((s.events["kind"] <= 2) & ((s.events["flags"] & 4) == 0)))
-        for s in streams
-    )
+    updates = sum(_core.level_updates(s.events) for s in streams)
     t0 = time.perf_counter()
     stats = kernel.run_backtest(streams, should_stop=should_stop, progress=progress)
     elapsed = time.perf_counter() - t0

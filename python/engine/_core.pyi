@@ -44,6 +44,7 @@ __all__ = [
     "bars_from_events",
     "compute_stats",
     "from_units",
+    "level_updates",
     "plan_steps",
     "to_units",
 ]
@@ -293,6 +294,10 @@ class L2Book:
 
     def size_within(self, side: int, band: int) -> int:
         """Total size on `side` within `band` ticks of that side's touch (inclusive)."""
+
+def level_updates(events: npt.NDArray[np.void]) -> int:
+    """Level updates among EVENT_DTYPE rows (C-contiguous): snapshot and diff rows that
+    carry a level (not FLAG_EMPTY), counted with the GIL released."""
 
 def plan_steps(
     events: npt.NDArray[np.void], rule: str, watch_trades: bool, stream: int = 0
@@ -768,6 +773,12 @@ class SimVenue:
 
     def best_bid(self) -> _Level | None: ...
     def best_ask(self) -> _Level | None: ...
+    def top(self) -> tuple[_Level | None, _Level | None]:
+        """(best bid, best ask) of the market book in one call, as `L2Book.top()`."""
+
+    def depth(self, side: int, n: int) -> list[_Level]:
+        """Up to n levels of the market book's side (0 bid, 1 ask), best first."""
+
     @property
     def stale(self) -> bool:
         """The book has no usable state (before the first snapshot, after a gap)."""

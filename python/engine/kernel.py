@@ -7,7 +7,8 @@ paper and live; only the clock, the venue and the feed differ.
 
 Order of work for one batch (one kernel step):
 1. market rows up to the next point a strategy cares about go to the venue and to the
-   kernel's own book (the strategy's view), in one call each;
+   kernel's own book (the strategy's view), in one call each; a simulated venue's book
+   of the same rows is read instead of a copy kept here (`SharesMarketBook`);
 2. the venue's answers go to the order manager; fills go to the portfolio, whose new
    position and balances are journaled; strategy callbacks are queued, never run inside
    the order manager, and run once it is done (a callback may submit: its answers are
@@ -62,7 +63,7 @@ from engine.domain import (
 )
 from engine.domain.instrument import Instrument
 from engine.domain.journal import BalanceSnapshot, EquitySample, PositionSnapshot
-from engine.ports import SettableClock, Store, VenueSession
+from engine.ports import MarketBookView, SettableClock, SharesMarketBook, Store, VenueSession
 from engine.ports.feed import FeedMessage, MarketDataFeed
 from engine.ports.notifier import AlertLevel, Notifier, SilentNotifier
 from engine.services.breakers import CircuitBreakers, Trip
@@ -115,14 +116,30 @@ class _Market:
     """The kernel's view of one instrument: its own L2 book and the data grid."""
 
     def __init__(
-        self, instrument: Instrument, rule: Literal["spot", "futures"], data_lot_size: str
+        self,
+        instrument: Instrument,
+        rule: Literal["spot", "futures"],
+        data_lot_size: str,
+        shared: MarketBookView | None = None,
     ) -> None:
         self.instrument = instrument
-        self.book = _core.L2Book(rule)
+        # The venue's book of the same rows when it shares it (`SharesMarketBook`): read,
+        # never fed here. Otherwise the kernel's own, fed every row (`own`).
+        self.own: _core.L2Book | None = None
+        self.book: MarketBookView
+        if shared is None:
+            self.book = self.own = _core.L2Book(rule)
+        else:
+            self.book = shared
         self._tick = instrument.tick_size
         self._lot = Decimal(data_lot_size)
         self.top: BookTop | None = None
         self.raw_top: tuple[object, object] | None = None
+        # The last price converted on each side (top_of), by its ticks.
+        self._bid_ticks: int | None = None
+        self._bid_px = Decimal(0)
+        self._ask_ticks: int | None = None
+        self._ask_px = Decimal(0)
         self.bars: Any = None
 
     def price(self, ticks: int) -> Decimal:
@@ -135,17 +152,40 @@ class _Market:
         return self.top_of(self.book.top(), ts)
 
     def top_of(self, raw: tuple[Any, Any], ts: int) -> BookTop:
-        """The top from the book's (best bid, best ask) levels in ticks and lots."""
+        """The top from the book's (best bid, best ask) levels in ticks and lots. Most
+        changes move sizes only: each side's price is converted once per price in ticks
+        (the last conversion is kept), not at every change."""
         self.raw_top = raw
         bid, ask = raw
+        bid_px = ask_px = None
+        if bid is not None:
+            if bid[0] != self._bid_ticks:
+                self._bid_ticks, self._bid_px = bid[0], self._tick * bid[0]
+            bid_px = self._bid_px
+        if ask is not None:
+            if ask[0] != self._ask_ticks:
+                self._ask_ticks, self._ask_px = ask[0], self._tick * ask[0]
+            ask_px = self._ask_px
         return BookTop(
-            symbol=self.instrument.symbol,
-            ts_event=ts,
-            bid=None if bid is None else self.price(bid[0]),
-            bid_size=None if bid is None else self.size(bid[1]),
-            ask=None if ask is None else self.price(ask[0]),
-            ask_size=None if ask is None else self.size(ask[1]),
+            self.instrument.symbol,
+            ts,
+            bid_px,
+            None if bid is None else self._lot * bid[1],
+            ask_px,
+            None if ask is None else self._lot * ask[1],
         )
+
+
+def _canonical(events: npt.NDArray[np.void]) -> npt.NDArray[np.void]:
+    """`events` under the `_core.EVENT_DTYPE` object itself. The core checks the dtype of
+    every array it is handed, by identity first: an equal dtype that is another object
+    (what np.concatenate or unpickling gives) costs a field-by-field comparison, about
+    a microsecond at each of a backtest's thousands of calls. Any other dtype is left
+    as it is, for the core to refuse by name."""
+    dtype = events.dtype
+    if dtype is _core.EVENT_DTYPE or dtype != _core.EVENT_DTYPE:
+        return events
+    return events.view(_core.EVENT_DTYPE)
 
 
 class Kernel:
@@ -236,12 +276,16 @@ class Kernel:
         steps = self._plan(streams)
         self._start(steps[0][0] if steps else 0)
         total = sum(len(s.events) for s in streams)
+        rows = [(self._markets[s.symbol], _canonical(s.events)) for s in streams]
         for n, (ts_first, idx, a, b, kind, ts_last) in enumerate(steps):
-            if self._safety_done():
+            # _safety_done is False unless a kill was asked for or is running: test that
+            # first (one call less on each of a run's thousands of steps).
+            if (self._kill_request is not None or self._killed) and self._safety_done():
                 break
             if should_stop() and not self.emergency.active:
                 break
-            self._step(streams[idx], a, b, kind, ts_first, ts_last)
+            market, events = rows[idx]
+            self._step(market, events[a:b], kind, ts_first, ts_last)
             if progress is not None and n % 1024 == 0:
                 progress(self.stats.rows, total)
         if progress is not None:
@@ -264,12 +308,12 @@ class Kernel:
         return out
 
     def _step(
-        self, stream: MarketStream, a: int, b: int, kind: int, ts_first: int, ts_last: int
+        self, market: _Market, rows: npt.NDArray[np.void], kind: int, ts_first: int, ts_last: int
     ) -> None:
         if self._timers and self._timers[0].at <= ts_first:
             self._fire_timers(ts_first)
         self.clock.advance_to(ts_last)
-        self._apply(self._markets[stream.symbol], stream.events[a:b], kind)
+        self._apply(market, rows, kind)
         self.store.commit()
 
     def _apply(self, market: _Market, rows: npt.NDArray[np.void], kind: int) -> None:
@@ -277,7 +321,8 @@ class Kernel:
         strategy's look (kind 2: at the book if its top changed; kind 1: at the print)."""
         symbol = market.instrument.symbol
         self.venue.apply_events(symbol, rows)
-        market.book.apply_events(rows)
+        if market.own is not None:
+            market.own.apply_events(rows)
         self.stats.rows += len(rows)
         self.stats.steps += 1
         self._pump()
@@ -362,7 +407,12 @@ class Kernel:
             return
         if symbol not in self.instruments:
             raise ValueError(f"symbol {symbol!r} has data but no instrument (rule: one each)")
-        market = _Market(self.instruments[symbol], rule, data_lot_size)
+        shared = (
+            self.venue.market_book(symbol, rule)
+            if isinstance(self.venue, SharesMarketBook)
+            else None
+        )
+        market = _Market(self.instruments[symbol], rule, data_lot_size, shared)
         if self._bar_interval:
             market.bars = _core.BarBuilder(self._bar_interval)
         self._markets[symbol] = market
@@ -372,7 +422,8 @@ class Kernel:
         journal (rebuilding books before a resumed run goes on)."""
         market = self._markets[message.symbol]
         self.venue.apply_events(message.symbol, message.events)
-        market.book.apply_events(message.events)
+        if market.own is not None:
+            market.own.apply_events(message.events)
 
     def on_message(self, message: FeedMessage) -> None:
         """One feed message as one kernel batch: due timers first, then the rows (a
@@ -382,7 +433,7 @@ class Kernel:
             self._fire_timers(now)
         self.clock.advance_to(message.ts)
         market = self._markets[message.symbol]
-        rows = message.events
+        rows = _canonical(message.events)
         kinds = rows["kind"]
         trades = kinds == _KIND_TRADE
         if not trades.any():

@@ -121,3 +121,18 @@ fn no_rows_no_steps_and_rows_without_a_book_are_one_step() {
         vec![(0, 2, StepKind::Rows)]
     );
 }
+
+#[test]
+fn level_updates_count_snapshot_and_diff_levels_only() {
+    // stream(): a snapshot of 2 levels and diffs of 1, 1, 2 and 1 levels (7), and a print;
+    // then a diff message with no level (FLAG_EMPTY), a ticker row and another print.
+    let mut events = stream();
+    let mut empty = message(KIND_DIFF, 450, (14, 15, 14), &[(0, 0, 0)]);
+    empty[0].flags |= crate::event::FLAG_EMPTY;
+    events.extend(empty);
+    events.extend(message(crate::event::KIND_TICKER, 460, (0, 15, -1), &[(0, 99, 6)]));
+    events.extend(trade(470, 100));
+    assert_eq!(level_updates(&events), 7);
+    assert_eq!(level_updates(&events[..2]), 2);
+    assert_eq!(level_updates(&[]), 0);
+}

@@ -37,7 +37,18 @@ fn plan_steps(
         .collect())
 }
 
+/// Level updates among EVENT_DTYPE rows (snapshot and diff rows with a level), counted
+/// with the GIL released.
+#[pyfunction]
+fn level_updates(py: Python<'_>, events: PyReadonlyArray1<'_, Event>) -> PyResult<usize> {
+    let rows = events.as_slice().map_err(|_| {
+        PyValueError::new_err("events: array must be C-contiguous (rule: use np.ascontiguousarray)")
+    })?;
+    Ok(py.detach(|| plan::level_updates(rows)))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(plan_steps, m)?)?;
+    m.add_function(wrap_pyfunction!(level_updates, m)?)?;
     Ok(())
 }

@@ -488,6 +488,19 @@ impl PySimVenue {
         self.touch(Side::Ask)
     }
 
+    /// (best bid, best ask) of the market book in one call: what `L2Book.top()` gives
+    /// for the same rows (a kernel reads the venue's book instead of keeping a copy).
+    fn top(&self) -> (Option<Level>, Option<Level>) {
+        (self.touch(Side::Bid), self.touch(Side::Ask))
+    }
+
+    /// Up to `n` levels of the market book's `side` (0 bid, 1 ask), best first, as
+    /// `L2Book.depth`.
+    fn depth(&self, side: i64, n: usize) -> PyResult<Vec<Level>> {
+        let m = self.inner.market();
+        Ok(crate::query::BookQueries::depth(&m, side_arg(side)?, n))
+    }
+
     #[getter]
     fn stale(&self) -> bool {
         self.inner.market().is_stale()

@@ -3,6 +3,7 @@ strategy callbacks, determinism; and the strategy registry's errors."""
 
 from __future__ import annotations
 
+import pickle
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import adapters.backtest as bt
 from adapters.data import BUNDLED_BINANCE_DIR
 from engine import _core
 from engine.domain import OrderFilled, OrderSide, OrderType
-from engine.kernel import MarketStream
+from engine.kernel import MarketStream, _canonical
 from engine.strategy import BookTop, Context, EmptyParams, Strategy, StrategyLoadError, Trade
 from engine.strategy.registry import load_strategy
 
@@ -177,3 +178,21 @@ def test_registry_errors_name_what_failed(
 ) -> None:
     with pytest.raises(StrategyLoadError, match=message.replace("(", r"\(")):
         load_strategy(spec, params)
+
+
+def test_rows_are_handed_to_the_core_under_the_event_dtype_object_itself() -> None:
+    """An equal dtype that is another object (np.concatenate, unpickling) is swapped for
+    `_core.EVENT_DTYPE` by a view (same memory); any other dtype is left for the core to
+    refuse."""
+    rows = np.zeros(4, dtype=_core.EVENT_DTYPE)
+    rows["price"] = [1, 2, 3, 4]
+    copy = pickle.loads(pickle.dumps(rows))
+    assert copy.dtype == _core.EVENT_DTYPE and copy.dtype is not _core.EVENT_DTYPE
+    same = _canonical(copy)
+    assert same.dtype is _core.EVENT_DTYPE and np.shares_memory(same, copy)
+    assert same["price"].tolist() == [1, 2, 3, 4]
+    assert _canonical(rows) is rows
+    other = np.zeros(4, dtype=[("a", "<i8"), ("b", "V64")])  # 72 bytes, other fields
+    assert _canonical(other) is other
+    with pytest.raises((TypeError, ValueError)):
+        _core.SimVenue("0.1", "0.001", maker_fee="0", taker_fee="0").apply_events(other)

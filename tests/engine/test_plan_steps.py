@@ -41,3 +41,18 @@ def test_a_bad_rule_or_a_strided_array_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="C-contiguous"):
         _core.plan_steps(events[::2], "futures", False)
     assert _core.plan_steps(np.zeros(0, dtype=events.dtype), "spot", True) == []
+
+
+def test_level_updates_count_the_rows_with_a_level() -> None:
+    """Snapshot and diff rows that carry a level: the numpy count the backtest used before,
+    on each bundled capture (the hand-built cases are in `rust/plan/tests.rs`)."""
+    for capture in CAPTURES:
+        streams, _ = load_streams([capture])
+        for stream in streams:
+            ev = stream.events
+            expected = int(np.count_nonzero((ev["kind"] <= 2) & ((ev["flags"] & 4) == 0)))
+            assert _core.level_updates(ev) == expected > 0
+    events = load_streams([CAPTURES[0]])[0][0].events
+    assert _core.level_updates(events[:0]) == 0
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _core.level_updates(events[::2])

@@ -198,8 +198,19 @@ class SimulatedVenue:
 
     def apply_events(self, symbol: str, events: npt.NDArray[np.void]) -> None:
         """Market data rows (EVENT_DTYPE) for one instrument, in time order."""
-        if self._venue(symbol).apply_events(events):
+        venue = self._venues.get(symbol)  # once per kernel step: the plain lookup first
+        if venue is None:
+            venue = self._venue(symbol)  # raises, naming the symbol
+        if venue.apply_events(events):
             self._pending = True
+
+    def market_book(self, symbol: str, rule: str) -> _core.SimVenue | None:
+        """`symbol`'s venue: its book is built from the rows `apply_events` hands it, as
+        they are (the data's lots), under its own sequence rule; None when that rule is
+        not `rule` (the kernel then keeps its own book) or the symbol is not traded here.
+        `SharesMarketBook`: the kernel reads it instead of replaying the rows again."""
+        venue = self._venues.get(symbol)
+        return venue if venue is not None and self._rules[symbol] == rule else None
 
     def on_mark(self, symbol: str, ts: int, price: Decimal) -> None:
         self._pending = True

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.domain import _checks
+from engine.domain._frozen import fast_init
 from engine.domain.errors import ValidationError
 from engine.domain.fill import Fill
 
@@ -30,6 +31,7 @@ __all__ = [
 ]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderEvent:
     """Base of every order event; not applied on its own."""
@@ -48,6 +50,7 @@ class OrderEvent:
         return f"{type(self).__name__} of {self.client_order_id}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _WithReason(OrderEvent):
     """An event whose reason must be said (a denial or rejection without one is useless)."""
@@ -60,16 +63,19 @@ class _WithReason(OrderEvent):
             raise ValidationError("reason", self.reason, "is empty (rule: say why)", self._subject)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderDenied(_WithReason):
     """Refused before leaving the process (risk gate, validation)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderSubmitted(OrderEvent):
     """Sent to the venue (written to the store first)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderAccepted(OrderEvent):
     """The venue acknowledged the order; `venue_order_id` is its own id when it gave one."""
@@ -77,16 +83,19 @@ class OrderAccepted(OrderEvent):
     venue_order_id: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRejected(_WithReason):
     """The venue refused the order."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderTriggered(OrderEvent):
     """A stop, take-profit or trailing stop reached its trigger and now works."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderFilled(OrderEvent):
     """One execution; its `client_order_id` must be the fill's."""
@@ -102,11 +111,13 @@ class OrderFilled(OrderEvent):
             raise ValidationError("fill.client_order_id", self.fill.client_order_id, rule)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderPendingUpdate(OrderEvent):
     """We asked the venue to amend the order."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderUpdated(OrderEvent):
     """The venue amended the order; a field left None is unchanged."""
@@ -130,16 +141,19 @@ class OrderUpdated(OrderEvent):
                 _checks.positive(name, value, self._subject)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderUpdateRejected(_WithReason):
     """The venue refused an amendment; the order keeps its terms."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderPendingCancel(OrderEvent):
     """We asked the venue to cancel the order."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCanceled(OrderEvent):
     """Canceled at our request or by the venue (`reason`, e.g. a slippage cap, IOC rest)."""
@@ -147,11 +161,13 @@ class OrderCanceled(OrderEvent):
     reason: str = ""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelRejected(_WithReason):
     """The venue refused a cancel (often: already filled or unknown)."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderExpired(OrderEvent):
     """Expired: GTD time passed, or IOC/FOK leftovers as some venues report them."""

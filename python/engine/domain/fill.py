@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.domain import _checks, _exact
+from engine.domain._frozen import fast_init
 from engine.domain.enums import Liquidity, OrderSide
 
 __all__ = ["Fill"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fill:
     """Immutable. `fee` is what was charged in `fee_currency`; negative is a rebate.

@@ -18,6 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from engine.domain import _checks
+from engine.domain._frozen import fast_init
 from engine.domain.enums import OrderSide, TradingState, TriggerSource
 from engine.domain.errors import ValidationError
 from engine.domain.events import OrderEvent
@@ -50,6 +51,7 @@ class Handling(StrEnum):
     reconciliation: tracked, filled and canceled like ours, never sent."""
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderInitialized(OrderEvent):
     """An order came into being with these terms. `replaces` names the order it replaces
@@ -75,6 +77,7 @@ class OrderInitialized(OrderEvent):
             _checks.client_order_id(self.bracket, self._subject)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BracketCreated(OrderEvent):
     """An entry with a stop-loss and a take-profit (one cancels the other). The exits'
@@ -104,6 +107,7 @@ class BracketCreated(OrderEvent):
             raise ValidationError("bracket ids", ids, "repeat (rule: four distinct ids)")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunStarted:
     """A run began: its mode (backtest, paper, live), strategy (`module:Class`), the
@@ -123,6 +127,7 @@ class RunStarted:
         _checks.reference("strategy", self.strategy, self.run_id)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunEnded:
     """A run ended: `status` is completed, interrupted or failed (with `reason`)."""
@@ -138,6 +143,7 @@ class RunEnded:
         _checks.text("status", self.status, self.run_id)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PositionSnapshot:
     """A position as it stood after a fill (quantity signed; P&L and fees in `currency`)."""
@@ -167,6 +173,7 @@ class PositionSnapshot:
             _checks.non_negative("avg_entry_price", entry, self.symbol)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BalanceSnapshot:
     """One asset's total in one account after a change."""
@@ -187,6 +194,7 @@ class BalanceSnapshot:
             _checks.decimal("total", total, self.asset)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EquitySample:
     """Account equity in `currency` at a sampling time (marks at that time)."""
@@ -207,6 +215,7 @@ class EquitySample:
             _checks.decimal("equity", equity, self.account)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountFunded:
     """`amount` of `asset` credited to `account` from outside the run (negative: taken
@@ -227,6 +236,7 @@ class AccountFunded:
             raise ValidationError("amount", self.amount, "is zero (rule: a funding moves money)")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TradingStateChanged:
     """The trading state became `state` (what the risk gate lets through), and why: a
@@ -243,6 +253,7 @@ class TradingStateChanged:
             raise ValidationError("reason", self.reason, "is empty (rule: say why)")
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EmergencyStop:
     """One step of an emergency stop: `phase` is started, cancel, flatten, slice,

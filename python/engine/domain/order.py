@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from engine.domain import _checks, _exact
+from engine.domain._frozen import fast_init
 from engine.domain.enums import (
     OrderEventKind,
     OrderSide,
@@ -259,6 +260,7 @@ _MARKET_TYPES = frozenset(
 )
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderTerms:
     """What was asked for, validated as a whole. Immutable; an amendment makes new terms.

@@ -6,11 +6,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from engine.domain import _checks
+from engine.domain._frozen import fast_init
 from engine.domain.errors import ValidationError
 
 __all__ = ["Position"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Position:
     """A netting position: `quantity` is signed (+ long, - short, 0 flat).

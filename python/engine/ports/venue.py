@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +19,8 @@ from engine.domain.order import OrderTerms
 __all__ = [
     "ExecutionVenue",
     "LiveVenue",
+    "MarketBookView",
+    "SharesMarketBook",
     "SimulatedMarket",
     "VenueAccount",
     "VenueCapabilities",
@@ -80,6 +82,38 @@ class VenueSession(ExecutionVenue, Protocol):
     def position(self, symbol: str) -> Decimal:
         """The venue's own view of our signed position (what an emergency stop verifies
         flat against, rather than our own books)."""
+        ...
+
+
+Level = tuple[int, int]
+"""(price in ticks, size in the data's lots)."""
+
+
+class MarketBookView(Protocol):
+    """What the kernel reads of an instrument's market book (its own `L2Book`, or a
+    simulated venue's book of the same rows)."""
+
+    @property
+    def stale(self) -> bool: ...
+
+    def top(self) -> tuple[Level | None, Level | None]: ...
+
+    def best_bid(self) -> Level | None: ...
+
+    def best_ask(self) -> Level | None: ...
+
+    def depth(self, side: int, n: int) -> list[Level]: ...
+
+
+@runtime_checkable
+class SharesMarketBook(Protocol):
+    """A venue whose own book of an instrument is the market book the kernel would build
+    from the same rows: the kernel reads that one instead of replaying every row into a
+    copy (a simulated venue; a real exchange has no such book)."""
+
+    def market_book(self, symbol: str, rule: str) -> MarketBookView | None:
+        """`symbol`'s book when it is built from exactly the rows `apply_events` gets,
+        under sequence rule `rule`, in the rows' own lots; None otherwise."""
         ...
 
 

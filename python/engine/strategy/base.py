@@ -26,6 +26,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from engine.domain import Fill, Order, OrderEvent, OrderSide, Position
+from engine.domain._frozen import fast_init
 from engine.domain.instrument import Instrument
 
 __all__ = ["Bar", "BookTop", "Context", "EmptyParams", "Strategy", "Trade"]
@@ -40,6 +41,7 @@ class EmptyParams(BaseModel):
 P = TypeVar("P", bound=BaseModel)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class BookTop:
     """Best bid and ask of one instrument (None when that side is empty)."""
@@ -58,6 +60,7 @@ class BookTop:
         return (self.bid + self.ask) / 2
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Trade:
     """One trade print; `side` is the aggressor's."""
@@ -69,6 +72,7 @@ class Trade:
     side: OrderSide
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Bar:
     """One closed bar [ts_open, ts_close) built from trade prints."""
