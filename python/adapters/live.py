@@ -305,6 +305,7 @@ class LiveRun:
         `/health`, `/metrics` and `quantx status` show); errors the venue counted since
         the last look become health errors."""
         venue = self.venue.health()
+        self.guard.on_venue_stream(str(venue.get("stream")))
         self.health.set_connection("venue", venue.get("stream") in ("up", "polling"))
         self.health.set_status("venue_stream", str(venue.get("stream")))
         headroom = venue.get("headroom")

@@ -140,3 +140,21 @@ def test_lifting_a_hold_returns_to_the_strictest_remaining_one() -> None:
     assert rig.control.state is REDUCING
     rig.guard.on_feed(alert("FRESH"))
     assert rig.control.state is ACTIVE
+
+
+def test_an_order_stream_that_gave_up_halts_until_it_is_up_again() -> None:
+    rig = Rig()
+    rig.guard.on_venue_stream("up")
+    assert rig.control.state is ACTIVE and rig.alerts.got == []
+    rig.guard.on_venue_stream("gave_up")
+    rig.guard.on_venue_stream("gave_up")  # said again each look: one hold, one alert
+    assert rig.control.state is HALTED
+    assert [a[:2] for a in rig.alerts.got] == [
+        (AlertLevel.CRITICAL, "order stream lost: trading halted")
+    ]
+    rig.guard.on_venue_stream("up")
+    assert rig.control.state is ACTIVE
+    assert rig.reasons() == [
+        ("HALTED", "VENUE_STREAM_LOST: reconnects exhausted"),
+        ("ACTIVE", "RESUME: order stream up again"),
+    ]

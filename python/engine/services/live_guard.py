@@ -5,6 +5,8 @@ account. The guard turns what the feed and the venue report into holds on the tr
 state (through `TradingControl`, so every change is journaled):
 - a symbol's feed STALE -> REDUCING until every stale symbol is FRESH again;
 - a feed that GAVE_UP reconnecting -> HALTED and a critical alert; only a human lifts it;
+- the venue's private stream gave up reconnecting -> HALTED and a critical alert, until
+  it is up again;
 - the venue's private stream (re)connected -> HALTED while reconciliation runs (orders,
   fills and balances may have moved while we could not see them); a successful
   reconciliation lifts it, a failed one keeps it and is retried every `retry_s`.
@@ -92,6 +94,18 @@ class LiveGuard:
             self.reconcile_now(f"private stream connection #{seen}")
         elif self._next_try is not None and self._clock.now_ns() >= self._next_try:
             self.reconcile_now("retry")
+
+    def on_venue_stream(self, state: str) -> None:
+        """The venue's private stream state (up, down, gave_up, polling, ...): a stream
+        that gave up reconnecting halts new orders with a critical alert until it is up
+        again (its reconnect then reconciles, see `check`)."""
+        if state == "gave_up" and "venue" not in self._holds:
+            self._hold("venue", TradingState.HALTED, "VENUE_STREAM_LOST: reconnects exhausted")
+            self._notifier.alert(
+                AlertLevel.CRITICAL, "order stream lost: trading halted", "reconnects exhausted"
+            )
+        elif state in ("up", "polling") and "venue" in self._holds:
+            self._release("venue", "order stream up again")
 
     def on_feed(self, alert: FeedAlert) -> None:
         key = f"feed:{alert.symbol}"
