@@ -60,3 +60,18 @@ def test_a_key_file_others_can_read_is_refused_without_showing_the_key(tmp_path:
     )  # fmt: skip
     assert done.returncode == 2 and "chmod 600" in done.stderr
     assert "visible-" not in done.stderr + done.stdout
+
+
+def test_resume_takes_only_a_run_of_its_own_mode(tmp_path: Path) -> None:
+    from adapters.cli.main import UserError
+    from adapters.cli.resume import resumed_config
+    from adapters.config import LiveConfig
+    from adapters.store.sqlite import SqliteStore
+    from engine.domain.journal import RunStarted
+
+    with pytest.raises(UserError, match="no store at"):
+        resumed_config(tmp_path, "bt-1", "live", LiveConfig)
+    started = RunStarted(run_id="bt-1", ts_event=0, mode="backtest", strategy="m:C")
+    SqliteStore.open(tmp_path / "quantx.db", run=started).close()
+    with pytest.raises(UserError, match="--resume bt-1: not a live run"):
+        resumed_config(tmp_path, "bt-1", "live", LiveConfig)

@@ -107,25 +107,9 @@ def live(
 
 def _resumed_config(out: Path, run_id: str) -> LiveConfig:
     """The configuration a live run was started with, from its RunStarted record."""
-    from adapters.cli.main import UserError
-    from adapters.store.sqlite import RunReader
-    from engine.domain.journal import RunStarted
-    from engine.ports import StoreError
+    from adapters.cli.resume import resumed_config
 
-    path = out / "quantx.db"
-    if not path.is_file():
-        raise UserError(f"--resume {run_id}: no store at {path}")
-    try:
-        with RunReader(path) as reader:
-            first = next(iter(reader.records(run_id)), None)
-    except StoreError as err:
-        raise UserError(f"--resume {run_id}: {err}") from None
-    if first is None or not isinstance(first[1], RunStarted) or first[1].mode != "live":
-        raise UserError(f"--resume {run_id}: not a live run in {path}")
-    try:
-        return LiveConfig.model_validate_json(first[1].config_json)
-    except ValueError as err:
-        raise ConfigError(f"--resume {run_id}: its configuration no longer loads: {err}") from None
+    return resumed_config(out, run_id, "live", LiveConfig)
 
 
 def _run(cfg: LiveConfig, *, run_id: str | None, resume: str | None) -> dict[str, Any]:
