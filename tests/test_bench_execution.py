@@ -53,8 +53,10 @@ def test_engine_suite_reports_every_path(capsys: pytest.CaptureFixture[str]) -> 
         "kernel_no_callbacks",
         "demo_market_maker",
         "demo_market_maker_sqlite",
+        "demo_market_maker_sqlite_inline",
         "decoding_capture_json",
     }
+    assert 0 < report["writer_process_peak_rss_mb"] < report["peak_rss_mb"]
     assert all(v > 0 for v in rates.values()) and report["level_updates"] == 445_521
     assert report["peak_rss_mb"] > 0 and set(report["budget"]) == {
         "demo_m_level_updates_per_s",

@@ -387,7 +387,7 @@ def _open_store(
         params_json=started.params_json,
         config_json=started.config_json,
     )
-    return SqliteStore.open(where, run=run), str(where), run_id
+    return SqliteStore.open(where, run=run, pipelined=True), str(where), run_id
 
 
 def _close(store: Store) -> None:

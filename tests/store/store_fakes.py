@@ -3,8 +3,13 @@ journals that a run can really hold (orders created before their events, and so 
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from engine.domain import (
@@ -240,3 +245,24 @@ def every_record_type(run_id: str = "run-1") -> list[JournalRecord]:
         Reconciled(ts_event=1_026, action="adopted", subject="web_1", detail="BUY 0.1 @ 60000"),
         RunEnded(run_id=run_id, ts_event=1_027, status="completed"),
     ]
+
+
+def killed_when_ready(script: str, path: Path) -> list[str]:
+    """Runs `script` (given `path`) in a new Python process, reads the first line it
+    prints (the point it was waiting for), kills it with SIGKILL and returns that line's
+    words."""
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(repo / "python"), str(repo / "tests" / "store")])
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert child.stdout is not None
+        words = child.stdout.readline().split()
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    return words

@@ -1,4 +1,5 @@
-"""The Store contract, run against every store: MemoryStore and SqliteStore (a tmp file).
+"""The Store contract, run against every store: MemoryStore and SqliteStore (a tmp file),
+the latter committing inline and pipelined (through its writer process).
 
 A harness starts a run (its RunStarted committed as record 1) and restarts it the way
 a process killed at that moment would be restarted: what was committed is there, the
@@ -50,20 +51,21 @@ class MemoryHarness:
 
 
 class SqliteHarness:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, pipelined: bool = False) -> None:
         self.path = path
+        self.pipelined = pipelined
         self.store: SqliteStore | None = None
         self.run_id = ""
 
     def start(self, run: RunStarted) -> Store:
-        self.store = SqliteStore.open(self.path, run=run)
+        self.store = SqliteStore.open(self.path, run=run, pipelined=self.pipelined)
         self.run_id = run.run_id
         return self.store
 
     def restart(self) -> Store:
         assert self.store is not None
         self.store.close()  # rolls the open batch back, as the end of the process would
-        self.store = SqliteStore.open(self.path, resume=self.run_id)
+        self.store = SqliteStore.open(self.path, resume=self.run_id, pipelined=self.pipelined)
         return self.store
 
     def close(self) -> None:
@@ -71,12 +73,12 @@ class SqliteHarness:
             self.store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "sqlite-pipelined"])
 def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
     if request.param == "memory":
         yield MemoryHarness()
         return
-    sqlite = SqliteHarness(tmp_path / "journal.db")
+    sqlite = SqliteHarness(tmp_path / "journal.db", pipelined=request.param == "sqlite-pipelined")
     yield sqlite
     sqlite.close()
 

@@ -5,11 +5,8 @@ OrderManager, readers that see committed data only, and a SIGKILL mid-batch."""
 from __future__ import annotations
 
 import os
-import signal
 import sqlite3
 import stat
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from decimal import Decimal
@@ -26,6 +23,7 @@ from store_fakes import (
     ManualClock,
     every_record_type,
     initialized,
+    killed_when_ready,
     make_fill,
     run_started,
 )
@@ -573,19 +571,7 @@ CHILD = textwrap.dedent(
 
 
 def test_a_run_killed_mid_batch_restarts_with_exactly_what_it_committed(path: Path) -> None:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "python"), str(REPO / "tests" / "store")])
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True, env=env
-    )
-    try:
-        assert child.stdout is not None
-        assert child.stdout.readline().split() == ["ready", "10"]
-        os.kill(child.pid, signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
+    assert killed_when_ready(CHILD, path) == ["ready", "10"]
 
     with SqliteStore.open(path, resume="run-1") as store:
         kinds = [type(r).__name__ for _, r in store.records()]

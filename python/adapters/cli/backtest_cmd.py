@@ -184,7 +184,8 @@ def _run(cfg: RunConfig, *, quiet: bool) -> dict[str, Any]:
 def _open_store(cfg: RunConfig) -> tuple[Any, str]:
     """The SQLite journal under `cfg.out` and a new run in it. The run id comes from the
     inputs' digest (`bt-` + 12 hex digits), with `-2`, `-3`... when the store already
-    has a run of the same inputs."""
+    has a run of the same inputs. Commits are pipelined: a backtest sends nothing out
+    of the process, so its batches go to the file from a writer process."""
     import json
 
     from adapters.backtest import input_digest
@@ -214,7 +215,7 @@ def _open_store(cfg: RunConfig) -> tuple[Any, str]:
         params_json=json.dumps(cfg.params, sort_keys=True, default=str),
         config_json=config_json,
     )
-    return SqliteStore.open(path, run=started), run_id
+    return SqliteStore.open(path, run=started, pipelined=True), run_id
 
 
 def _end(store: Any, run_id: str, ts: int, status: str, reason: str) -> None:

@@ -21,7 +21,10 @@ own, and an empty batch writes nothing. The journal and its read models therefor
 together, the write lock is held only while committing, and nothing uncommitted
 survives a crash or `close`: the contract the kernel builds on. A failed commit loses
 the whole batch (the store then goes on from what the file holds). One writer per run:
-two stores appending to the same run would collide at commit.
+two stores appending to the same run would collide at commit. Pipelined
+(`open(..., pipelined=True)`, what backtests use), the same transactions run in a
+writer process (`adapters.store.pipeline`) and `commit` returns once the batch is
+handed over; `sync` and `close` wait for the file, and a failure there stops the store.
 
 Keys (schema version 2): each run has a number, and a journal row's key is the run's
 number << 32 | seq, so one run's records are one range of a single b-tree (no second
@@ -39,6 +42,7 @@ can reuse both."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -46,10 +50,11 @@ from decimal import Decimal
 from itertools import chain
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from adapters.store import readmodel
 from adapters.store.codec import decode, document
+from adapters.store.pipeline import WriterProcess
 from adapters.store.readmodel import RUNNING, RunProjection
 from engine.domain.journal import JournalRecord, RunStarted
 from engine.ports.store import StoreError
@@ -323,6 +328,12 @@ _HIDDEN: Final = frozenset({"journal_id"})
 """The journal views' row key: how a reader finds one run's rows, not a read-model value."""
 
 
+class _Cursor(Protocol):
+    """Where a commit's statements go: the store's own cursor, or a writer process."""
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> object: ...
+
+
 _EXACT_ROWS: Final = 24
 """Row counts up to this get a statement of their own (prepared when first met); most
 batches are smaller, so most batches are one execute per table."""
@@ -375,7 +386,7 @@ class _Bulk:
             sql = self._sql[rows] = self._head + rows_sql + self._tail
         return sql
 
-    def write(self, cursor: sqlite3.Cursor, values: list[Any]) -> None:
+    def write(self, cursor: _Cursor, values: list[Any]) -> None:
         """`values`: the rows' values one after another, `width` a row (one flat list:
         what the driver binds, built without a tuple a row)."""
         width = self.width
@@ -591,6 +602,7 @@ class SqliteStore:
         self._base = 0  # the run's number << _SEQ_BITS: a record's key is _base + seq
         self._batch: list[JournalRecord] = []  # seq: self._committed + 1 + index
         self._rows: list[Any] = []  # the batch's journal rows, values one after another
+        self._writer: WriterProcess | None = None  # pipelined: commits run there
 
     @classmethod
     def open(
@@ -600,11 +612,14 @@ class SqliteStore:
         run: RunStarted | None = None,
         resume: str | None = None,
         synchronous: Synchronous = "NORMAL",
+        pipelined: bool = False,
     ) -> SqliteStore:
         """Starts a new run (`run=`: its RunStarted becomes record 1, committed at once)
         or reopens an existing, unended run to continue it (`resume=` its id: after a
         crash the journal holds what was committed and appends go on from there).
-        Exactly one of the two."""
+        Exactly one of the two. `pipelined`: later commits run in a writer process
+        (`adapters.store.pipeline`: for backtests, where nothing leaves the process
+        before its batch is durable); `sync` waits for them."""
         if (run is None) == (resume is None):
             given = "both" if run is not None else "neither"
             rule = "(rule: exactly one of run= for a new run or resume= for an existing one)"
@@ -621,6 +636,8 @@ class SqliteStore:
                 assert resume is not None
                 store = cls(conn, where, resume)
                 store._resume()
+            if pipelined:
+                store._writer = WriterProcess(where, synchronous, store._run_id)
         except BaseException:
             conn.close()
             raise
@@ -642,8 +659,24 @@ class SqliteStore:
 
     @property
     def committed(self) -> int:
-        """Records of the run in the file (the last committed sequence number)."""
+        """Records of the run committed (the last committed sequence number): in the
+        file, or, pipelined, handed to the writer (in the file after `sync`)."""
         return self._committed
+
+    @property
+    def pipelined(self) -> bool:
+        return self._writer is not None
+
+    @property
+    def writer(self) -> WriterProcess | None:
+        """The writer process of a pipelined store (None inline or once closed)."""
+        return self._writer
+
+    def sync(self) -> None:
+        """Waits until every committed batch is in the file (inline: they are already)."""
+        self._connection()  # raises: closed
+        if self._writer is not None:
+            self._pipeline(self._writer.sync)
 
     @property
     def uncommitted(self) -> int:
@@ -671,7 +704,8 @@ class SqliteStore:
             return
         conn = self._connection()
         changes = self._projection.drain()
-        cursor = self._cursor
+        writer = self._writer
+        cursor: _Cursor = self._cursor if writer is None else writer
         rows = self._rows
         try:
             if changes.empty and len(rows) // 4 in _ONE_STATEMENT:
@@ -683,6 +717,8 @@ class SqliteStore:
                 self._sql.journal.write(cursor, rows)
                 self._write(cursor, changes)
                 cursor.execute("COMMIT")
+            if writer is not None:
+                self._pipeline(writer.send)
         except sqlite3.Error as err:
             lost = len(self._batch)
             rule = f"failed ({err}); the uncommitted batch of {lost} records is lost (rule: stop)"
@@ -700,6 +736,7 @@ class SqliteStore:
 
     def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
         """The committed records from the file, then the batch from memory."""
+        self.sync()
         conn = self._connection()
         last = max(after, 0)
         for seq, record in _journal(conn, self._run_id, last):
@@ -713,11 +750,16 @@ class SqliteStore:
 
     # --- lifetime ---------------------------------------------------------------------------
     def close(self) -> None:
-        """Closes the file. An uncommitted batch is dropped, as a crash would lose it."""
+        """Closes the file. An uncommitted batch is dropped, as a crash would lose it.
+        Pipelined, waits for the writer to put every committed batch in the file, and
+        raises if one failed (a failure not raised before)."""
         conn, self._conn = self._conn, None
+        writer, self._writer = self._writer, None
         self._batch, self._rows = [], []
         if conn is not None:
-            conn.close()
+            conn.close()  # first: the writer, closing last, checkpoints the WAL
+        if writer is not None:
+            writer.close()
 
     def __enter__(self) -> SqliteStore:
         return self
@@ -739,6 +781,18 @@ class SqliteStore:
         return f"SqliteStore({self._path!r}, run {self._run_id}, {state})"
 
     # --- internals ------------------------------------------------------------------------
+    def _pipeline(self, call: Callable[[], None]) -> None:
+        """Runs a writer call; its failure closes the store (rule: stop) and is raised."""
+        try:
+            call()
+        except StoreError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        with contextlib.suppress(StoreError):  # the failure being raised is the one that matters
+            self.close()
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             raise StoreError("store", self._path, "is closed (rule: open it again to use it)")
@@ -794,7 +848,7 @@ class SqliteStore:
         self._projection, self._committed, self._next = projection, last, last + 1
         self._batch, self._rows = [], []
 
-    def _write(self, cursor: sqlite3.Cursor, changes: readmodel.Changes) -> None:
+    def _write(self, cursor: _Cursor, changes: readmodel.Changes) -> None:
         if changes.run_started is not None:
             _RUNS.write(cursor, [*changes.run_started, self._base >> _SEQ_BITS])
         sql = self._sql
