@@ -72,11 +72,15 @@ def batches_of_every_kind() -> list[list[JournalRecord]]:
 
 
 def test_the_file_holds_the_same_rows_as_an_inline_store(tmp_path: Path) -> None:
+    writers = []
     for name, pipelined in (("inline.db", False), ("pipelined.db", True)):
         with SqliteStore.open(tmp_path / name, run=RUN, pipelined=pipelined) as store:
             assert store.pipelined is pipelined
+            writers.append(store.writer)
             write_batches(store, batches_of_every_kind())
-    assert not (tmp_path / "pipelined.db-wal").exists()  # checkpointed when the writer closed
+    assert writers[0] is None and writers[1] is not None
+    assert writers[1].wait(timeout=30) == 0
+    assert not (tmp_path / "pipelined.db-wal").exists()  # checkpointed as the writer ended
     assert dump(tmp_path / "pipelined.db") == dump(tmp_path / "inline.db")
     assert len(dump(tmp_path / "inline.db")) > 150
 
@@ -240,7 +244,7 @@ def test_serve_runs_transactions_and_answers_syncs(
     failed = writer_process.serve(path, "NORMAL", 100, source)
     assert failed == "IntegrityError: CHECK constraint failed: x < 3"
     assert _replies(capfdbinary.readouterr().out) == [
-        ("ok", 7), ("error", failed), ("error", failed),
+        ("ok", 7), ("error", failed), ("error", failed), ("done", failed),
     ]  # fmt: skip
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT x FROM t").fetchall() == [(1,), (2,)]  # rolled back
@@ -258,7 +262,7 @@ def test_main_answers_closed_with_why_it_could_not_start(
     missing = str(tmp_path / "no" / "such" / "dir" / "w.db")
     assert writer_process.main(["writer", missing, "NORMAL", "100"]) == 1
     [(kind, why)] = _replies(capfdbinary.readouterr().out)
-    assert kind == "closed" and "unable to open database file" in why
+    assert kind == "done" and "unable to open database file" in why
 
 
 def _replies(data: bytes) -> list[Any]:

@@ -7,9 +7,10 @@ backtest does in the journal's name. Pipelined, each kernel batch is still exact
 one transaction, the batches land in order, and the file's bytes are the same; what
 changes is when `commit` returns: once the batch is handed to the writer, not once it
 is in the file. `sync` waits for the file, and closing the store waits for the last
-batch. So it is for runs where nothing leaves the process before the batch that
-records it is durable: backtests. Paper and live runs commit inline (a live order is
-sent only after its batch is in the file).
+batch (not for the WAL's checkpoint, which the writer does before it exits). So it is
+for runs where nothing leaves the process before the batch that records it is
+durable: backtests. Paper and live runs commit inline (a live order is sent only
+after its batch is in the file).
 
 Failures: a transaction that fails in the writer loses its batch and every later one
 (they build on it), and the store raises `StoreError` at its next call (rule: stop).
@@ -26,6 +27,7 @@ import pickle
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any, Final
 
@@ -113,8 +115,10 @@ class WriterProcess:
         self._raise_failure()
 
     def close(self) -> None:
-        """Ends the writer once every batch sent is in the file (and the WAL checkpointed).
-        Raises a failure not raised before; idempotent."""
+        """Returns once every batch sent is committed; raises a failure not raised before.
+        The writer then checkpoints the WAL into the file and exits on its own (a daemon
+        thread reaps it): nothing waits for the copy, the data is safe in the WAL
+        already. Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -122,13 +126,17 @@ class WriterProcess:
             self._proc.stdin.close()  # type: ignore[union-attr]
         while True:
             kind, payload = self._read_reply()
-            if kind == "closed":
+            if kind in ("done", "closed"):
                 if payload is not None and self._failed is None:
                     self._failed = str(payload)
                 break
         self._proc.stdout.close()  # type: ignore[union-attr]
-        self._proc.wait()
+        threading.Thread(target=self._proc.wait, name="quantx-writer-reaper", daemon=True).start()
         self._raise_failure()
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Waits for the writer process to exit (its checkpoint done); its exit code."""
+        return self._proc.wait(timeout)
 
     def peak_rss_mb(self) -> float | None:
         """The writer's peak resident memory so far (Linux /proc; None where unknown)."""

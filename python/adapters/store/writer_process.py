@@ -14,8 +14,9 @@ little-endian length and a pickle:
   committed, or `("error", text)`;
 - end of input: the parent closed the store, or died. Every whole frame read is
   committed (a frame cut short by a dying parent is not a batch and runs not at all),
-  the connection is closed (SQLite checkpoints the WAL into the file) and the
-  process answers `("closed", error or None)` and exits.
+  the process answers `("done", error or None)` (the parent's close returns on it:
+  every batch is committed), then closes the connection, where SQLite checkpoints the
+  WAL into the file, and exits.
 
 A failed transaction is rolled back, answered `("error", text)` at once, and every
 later frame is skipped: later batches build on the lost one, so the run stops (the
@@ -64,13 +65,27 @@ def frames(source: BinaryIO) -> Any:
 
 
 def serve(path: str, synchronous: str, checkpoint_pages: int, source: BinaryIO) -> str | None:
-    """Runs `source`'s transactions against `path`; returns the first failure's text."""
+    """Runs `source`'s transactions against `path`, answers ("done", ...) at its end, then
+    closes the file; returns the first failure's text."""
     try:
         conn = sqlite3.connect(
             path, isolation_level=None, timeout=BUSY_TIMEOUT_S, cached_statements=CACHED_STATEMENTS
         )
     except sqlite3.Error as err:
-        return f"{type(err).__name__}: {err}"
+        failed = f"{type(err).__name__}: {err}"
+        reply(("done", failed))
+        return failed
+    try:
+        failed = _run(conn, synchronous, checkpoint_pages, source)
+        reply(("done", failed))
+    finally:
+        conn.close()  # the checkpoint: after the answer, so the parent need not wait for it
+    return failed
+
+
+def _run(
+    conn: sqlite3.Connection, synchronous: str, checkpoint_pages: int, source: BinaryIO
+) -> str | None:
     failed: str | None = None
     try:
         conn.execute(f"PRAGMA synchronous = {synchronous}")
@@ -95,8 +110,6 @@ def serve(path: str, synchronous: str, checkpoint_pages: int, source: BinaryIO) 
                 reply(("error", failed))
     except sqlite3.Error as err:
         failed = failed or f"{type(err).__name__}: {err}"
-    finally:
-        conn.close()
     return failed
 
 
@@ -104,7 +117,6 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     path, synchronous, checkpoint_pages = argv[1], argv[2], int(argv[3])
     failed = serve(path, synchronous, checkpoint_pages, sys.stdin.buffer)
-    reply(("closed", failed))
     return 0 if failed is None else 1
 
 
