@@ -72,9 +72,9 @@ def serve(path: str, synchronous: str, checkpoint_pages: int, source: BinaryIO) 
             path, isolation_level=None, timeout=BUSY_TIMEOUT_S, cached_statements=CACHED_STATEMENTS
         )
     except sqlite3.Error as err:
-        failed = f"{type(err).__name__}: {err}"
-        reply(("done", failed))
-        return failed
+        why = f"{type(err).__name__}: {err}"
+        reply(("done", why))
+        return why
     try:
         failed = _run(conn, synchronous, checkpoint_pages, source)
         reply(("done", failed))
