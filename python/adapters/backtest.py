@@ -255,7 +255,6 @@ def run_backtest(
         equity_interval_ns=equity_interval_ns,
     )
     kernel = c.kernel()
-    updates = sum(_core.level_updates(s.events) for s in streams)
     t0 = time.perf_counter()
     stats = kernel.run_backtest(streams, should_stop=should_stop, progress=progress)
     elapsed = time.perf_counter() - t0
@@ -263,7 +262,7 @@ def run_backtest(
         run_id=run_id,
         stats=stats,
         elapsed_s=elapsed,
-        level_updates=updates,
+        level_updates=stats.level_updates,
         instruments=instruments,
         portfolio=c.portfolio(),
         order_manager=c.order_manager(),

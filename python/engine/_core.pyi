@@ -45,7 +45,7 @@ __all__ = [
     "compute_stats",
     "from_units",
     "level_updates",
-    "plan_steps",
+    "plan",
     "to_units",
 ]
 
@@ -299,14 +299,15 @@ def level_updates(events: npt.NDArray[np.void]) -> int:
     """Level updates among EVENT_DTYPE rows (C-contiguous): snapshot and diff rows that
     carry a level (not FLAG_EMPTY), counted with the GIL released."""
 
-def plan_steps(
+def plan(
     events: npt.NDArray[np.void], rule: str, watch_trades: bool, stream: int = 0
-) -> list[tuple[int, int, int, int, int, int]]:
-    """The kernel's batches of one instrument's EVENT_DTYPE rows, GIL released:
-    (ts_first, stream, start, end, kind, ts_last) per step, in row order. A step ends
-    after a book message that changed the top (or a snapshot): kind 2; with
-    `watch_trades` each trade print is a step of its own: kind 1; other rows: kind 0.
-    Times are event times (receive time when unknown), never going back."""
+) -> tuple[list[tuple[int, int, int, int, int, int]], int]:
+    """(steps, level updates) of one instrument's EVENT_DTYPE rows, in one pass with the
+    GIL released. The steps are the kernel's batches: (ts_first, stream, start, end,
+    kind, ts_last) each, in row order. A step ends after a book message that changed
+    the top (or a snapshot): kind 2; with `watch_trades` each trade print is a step of
+    its own: kind 1; other rows: kind 0. Times are event times (receive time when
+    unknown), never going back. The level updates are `level_updates(events)`."""
 
 @final
 class L3Book:

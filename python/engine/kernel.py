@@ -295,14 +295,17 @@ class Kernel:
 
     def _plan(self, streams: Sequence[MarketStream]) -> list[tuple[int, int, int, int, int, int]]:
         """Steps (first time, stream, first row, end row, kind, last time) for every
-        stream (`engine._core.plan_steps`: where each one's top changes, and its prints
+        stream (`engine._core.plan`: where each one's top changes, and its prints
         when the strategy watches prints or bars), merged by time then stream index
-        (streams interleave step by step)."""
+        (streams interleave step by step). The same pass counts the streams' level
+        updates into `stats.level_updates`."""
         watch_trades = self._wants["on_trade"] or bool(self._bar_interval)
         out: list[tuple[int, int, int, int, int, int]] = []
         for idx, s in enumerate(streams):
             self.add_market(s.symbol, s.rule, s.data_lot_size)
-            out += _core.plan_steps(s.events, s.rule, watch_trades, idx)
+            steps, updates = _core.plan(s.events, s.rule, watch_trades, idx)
+            out += steps
+            self.stats.level_updates += updates
         if len(streams) > 1:
             out.sort(key=lambda step: (step[0], step[1], step[2]))
         return out

@@ -135,4 +135,10 @@ fn level_updates_count_snapshot_and_diff_levels_only() {
     assert_eq!(level_updates(&events), 7);
     assert_eq!(level_updates(&events[..2]), 2);
     assert_eq!(level_updates(&[]), 0);
+    // plan() counts them in its own pass, beside the same steps as plan_steps()
+    for watch in [false, true] {
+        let (steps, updates) = plan(&events, Rule::Futures, watch);
+        assert_eq!((steps, updates), (plan_steps(&events, Rule::Futures, watch), 7));
+    }
+    assert_eq!(plan(&[], Rule::Spot, false), (Vec::new(), 0));
 }

@@ -1,4 +1,4 @@
-"""The kernel's step plan (`engine._core.plan_steps`, Rust) against the numpy planner it
+"""The kernel's step plan (`engine._core.plan`, Rust) against the numpy planner it
 replaced (`tests/reference/plan.py`): the same steps on the real captures, with and
 without watched prints, so backtests cut their batches exactly where they did."""
 
@@ -22,8 +22,9 @@ CAPTURES = sorted(BUNDLED_BINANCE_DIR.glob("*.gz"))
 def test_the_rust_plan_equals_the_numpy_reference(capture, watch_trades: bool) -> None:  # type: ignore[no-untyped-def]
     streams, _ = load_streams([capture])
     for idx, stream in enumerate(streams):
-        got = _core.plan_steps(stream.events, stream.rule, watch_trades, idx)
+        got, updates = _core.plan(stream.events, stream.rule, watch_trades, idx)
         assert got == reference_plan(stream.events, stream.rule, watch_trades, idx)
+        assert updates == _core.level_updates(stream.events)  # counted in the same pass
         # Steps tile the rows in order; a file with a snapshot has book changes (the
         # second spot file continues the first and has none alone).
         assert got[0][2] == 0 and got[-1][3] == len(stream.events)
@@ -37,10 +38,10 @@ def test_a_bad_rule_or_a_strided_array_is_refused_by_name() -> None:
     streams, _ = load_streams([CAPTURES[0]])
     events = streams[0].events
     with pytest.raises(ValueError, match='rule "swap" is not a sequence rule'):
-        _core.plan_steps(events, "swap", False)
+        _core.plan(events, "swap", False)
     with pytest.raises(ValueError, match="C-contiguous"):
-        _core.plan_steps(events[::2], "futures", False)
-    assert _core.plan_steps(np.zeros(0, dtype=events.dtype), "spot", True) == []
+        _core.plan(events[::2], "futures", False)
+    assert _core.plan(np.zeros(0, dtype=events.dtype), "spot", True) == ([], 0)
 
 
 def test_level_updates_count_the_rows_with_a_level() -> None:

@@ -35,7 +35,7 @@ def test_the_venue_s_book_is_the_l2_book_of_the_same_rows_at_every_step(capture:
         maker_fee="0.0002", taker_fee="0.0005",
     )  # fmt: skip
     book = _core.L2Book(stream.rule)
-    steps = _core.plan_steps(stream.events, stream.rule, True)
+    steps = _core.plan(stream.events, stream.rule, True)[0]
     compared = 0
     for i, (_, _, a, b, _, _) in enumerate(steps):
         rows = stream.events[a:b]

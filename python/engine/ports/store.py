@@ -3,7 +3,10 @@
 One kernel batch (everything one input event causes) is one transaction: records are
 appended as they happen and `commit` makes the batch durable at the end. Anything that
 leaves the process (an order sent to a real venue) is released only after the commit,
-so the journal always holds a request before the outside world sees it."""
+so the journal always holds a request before the outside world sees it. A store may
+pipeline its commits (the SQLite store's backtest mode): `commit` then hands the batch
+over to be made durable in order, and its `sync()` waits until it is; what leaves the
+process waits for that too."""
 
 from __future__ import annotations
 
@@ -40,8 +43,9 @@ class Store(Protocol):
         ...
 
     def commit(self) -> None:
-        """Makes every record appended since the last commit durable, atomically. When it
-        raises, none of them is kept: the run must stop (the caller's state has moved on)."""
+        """Makes every record appended since the last commit durable, atomically (or, for a
+        pipelined store, hands them over to be; see the module). When it raises, none of
+        them is kept: the run must stop (the caller's state has moved on)."""
         ...
 
     def records(self, after: int = 0) -> Iterator[tuple[int, JournalRecord]]:
