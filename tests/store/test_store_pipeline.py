@@ -259,10 +259,13 @@ def test_main_answers_closed_with_why_it_could_not_start(
 
     monkeypatch.setattr(sys, "stdin", Stdin)
     monkeypatch.setattr(signal, "signal", lambda *a: None)  # the test runner keeps its Ctrl-C
+    niced: list[int] = []
+    monkeypatch.setattr(os, "nice", niced.append)  # ...and its priority
     missing = str(tmp_path / "no" / "such" / "dir" / "w.db")
     assert writer_process.main(["writer", missing, "NORMAL", "100"]) == 1
     [(kind, why)] = _replies(capfdbinary.readouterr().out)
     assert kind == "done" and "unable to open database file" in why
+    assert niced == [writer_process.NICE]
 
 
 def _replies(data: bytes) -> list[Any]:

@@ -27,6 +27,7 @@ process when its last batch is in)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -113,8 +114,16 @@ def _run(
     return failed
 
 
+NICE = 10
+"""The writer's niceness: background work. On a machine whose second core is busy (or
+taken by the hypervisor) the run's own process keeps its core, and batches wait in
+the pipe until the writer gets time (the run's close waits for the last of them)."""
+
+
 def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(OSError):  # a platform without nice: the default priority
+        os.nice(NICE)
     path, synchronous, checkpoint_pages = argv[1], argv[2], int(argv[3])
     failed = serve(path, synchronous, checkpoint_pages, sys.stdin.buffer)
     return 0 if failed is None else 1
