@@ -72,6 +72,9 @@ __all__ = [
 Synchronous = Literal["NORMAL", "FULL"]
 StrPath = str | os.PathLike[str]
 
+PIPELINES: Final = os.name == "posix"
+"""Whether `pipelined=True` is honoured: the writer process speaks over pipes polled with
+select(), a POSIX thing; elsewhere such a store commits inline."""
 BUSY_TIMEOUT_S: Final = 5.0
 """How long a writer waits for another connection's write lock before giving up."""
 PAGE_SIZE: Final = 1024
@@ -636,7 +639,7 @@ class SqliteStore:
                 assert resume is not None
                 store = cls(conn, where, resume)
                 store._resume()
-            if pipelined:
+            if pipelined and PIPELINES:
                 store._writer = WriterProcess(where, synchronous, store._run_id)
         except BaseException:
             conn.close()
