@@ -43,6 +43,8 @@ if TYPE_CHECKING:  # typing costs ~6 ms to import: for the type checker only
     from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<I")
+# The same values as adapters.store.sqlite's: that module is not imported here (it
+# brings the engine's domain with it, and the writer must start fast).
 BUSY_TIMEOUT_S = 5.0
 CACHED_STATEMENTS = 256
 
