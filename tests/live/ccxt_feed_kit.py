@@ -117,14 +117,21 @@ class Rig:
         rows = self.book.depth(0 if side == "bids" else 1, n)
         return [(tick * p, self.lot * q) for p, q in rows]
 
+    def _books_match(self) -> bool:
+        return all(self.our_levels(side) == self.fake_levels(side) for side in ("bids", "asks"))
+
     def ccxt_levels(self, side: str, n: int = 20) -> list[list[float]]:
         return self.loop.call(_ccxt_top(self.exchange, self.symbol, n), 5)[side]
 
     def synced(self, timeout_s: float = 8.0) -> None:
         """Waits until ccxt applied every diff the fake sent and the feed delivered the
-        book that followed, then checks the kernel's book against the fake's."""
+        book that followed, then checks the kernel's book against the fake's. The feed
+        may be between a restart and its fresh snapshot when ccxt has caught up (a
+        silent fake goes stale every `stale_after_s`), so the kernel's book is given
+        until `timeout_s` to arrive; a book that never matches still fails."""
         self.pump(self.ccxt_caught_up, timeout_s, "ccxt to catch up with the fake")
         self.drain()
+        self.pump(self._books_match, timeout_s, "the feed's book to equal the fake's")
         for side in ("bids", "asks"):
             assert self.our_levels(side) == self.fake_levels(side), side
             ccxt_side = [[float(p), float(q)] for p, q in self.our_levels(side)]
